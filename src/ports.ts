@@ -1,0 +1,99 @@
+// Ports: the only way the portable core touches the outside world.
+//
+// Core modules (everything in src/ except src/platform/) import no platform
+// module. Adapters in src/platform/<platform>/ implement these interfaces for
+// Node, the XS virtual device and Moddable boards, and are passed in as
+// constructor arguments. Keep these interfaces small: each one is implemented
+// several times, once per platform.
+
+/** Incremental SHA-256. One instance is reused for many digests. */
+export interface Sha256 {
+  /** Start a new digest, discarding any state. */
+  reset(): void;
+  /** Absorb bytes[start, end). Must not keep a reference to `bytes`. */
+  update(bytes: Uint8Array, start: number, end: number): void;
+  /** Write the 32-byte digest to out[offset, offset + 32) and leave the instance needing reset(). */
+  finish(out: Uint8Array, offset: number): void;
+}
+
+/** Makes independent SHA-256 instances. Called only at construction time. */
+export type Sha256Factory = () => Sha256;
+
+/** Raw tick source for the monotonic clock. */
+export interface TickSource {
+  /**
+   * Current raw tick count. May wrap (`wrapBits`), may jump (simulator: wall
+   * clock). The monotonic clock, not the source, deals with both.
+   */
+  ticks(): number;
+  /** Ticks per second (1000 for Time.ticks, 1e6 for Time.microseconds). */
+  readonly ticksPerSecond: number;
+  /** Counter width in bits when it wraps (32 on ESP32/Pico), or 0 when it does not wrap within a run. */
+  readonly wrapBits: number;
+}
+
+/** A datagram socket bound to an ephemeral local port. */
+export interface UdpSocket {
+  send(bytes: Uint8Array, address: string, port: number): void;
+  /** Called for every datagram received; `bytes` is only valid during the call. */
+  onReceive: ((bytes: Uint8Array, address: string, port: number) => void) | null;
+  close(): void;
+}
+
+export interface UdpPort {
+  open(): UdpSocket;
+}
+
+/** Schedules callbacks; the core never uses setTimeout directly. */
+export interface TimerPort {
+  set(callback: () => void, delayMs: number): unknown;
+  clear(handle: unknown): void;
+}
+
+/** Source of randomness (nonces, jitter). Must be cryptographically strong on devices. */
+export interface RandomPort {
+  fill(bytes: Uint8Array): void;
+}
+
+/** An HTTP header as received or sent, in order, duplicates allowed. */
+export type HeaderList = Array<[name: string, value: string]>;
+
+export interface HttpRequest {
+  method: string;
+  host: string;
+  port: number;
+  /** Wire path including the query string. */
+  path: string;
+  headers: HeaderList;
+  body: Uint8Array | null;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: HeaderList;
+  body: Uint8Array;
+}
+
+export interface HttpPort {
+  /** Exactly one of the callback's arguments is non-null. */
+  request(req: HttpRequest, callback: (error: Error | null, response: HttpResponse | null) => void): void;
+}
+
+/**
+ * Flash-like storage: erase a block (all bytes become 0xFF), write bytes that
+ * are still erased, read anything. A power cut may interrupt a write or an
+ * erase at any byte.
+ */
+export interface FlashPort {
+  readonly blockSize: number;
+  readonly blockCount: number;
+  erase(block: number): void;
+  read(offset: number, into: Uint8Array, start: number, length: number): void;
+  write(offset: number, bytes: Uint8Array, start: number, length: number): void;
+}
+
+/** Small settings that survive reboot (trusted time floor, provisioning). */
+export interface KeyValuePort {
+  get(key: string): string | undefined;
+  set(key: string, value: string): void;
+}

@@ -1,0 +1,3 @@
+export function loadData(): unknown {
+  return { greeting: 'héllo', bytes: [0, 255] };
+}
