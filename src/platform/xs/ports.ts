@@ -1,0 +1,191 @@
+// Port adapters for the virtual device: each port of src/ports.ts forwarded to
+// the Node host through the HostBridge. The host decides what is real (UDP to
+// real NTP servers, HTTPS with the device certificate, a file as flash).
+import type {
+  FlashPort,
+  HttpPort,
+  HttpRequest,
+  HttpResponse,
+  KeyValuePort,
+  RandomPort,
+  TickSource,
+  TimerPort,
+  UdpPort,
+  UdpSocket,
+} from '../../ports.js';
+import type { HostBridge } from './bridge.js';
+
+export class XsTimers implements TimerPort {
+  private readonly pending = new Map<number, () => void>();
+  constructor(private readonly bridge: HostBridge) {
+    bridge.on('timer', (head) => {
+      const id = Number(head.id);
+      const callback = this.pending.get(id);
+      if (!callback) return;
+      this.pending.delete(id);
+      callback();
+    });
+  }
+  set(callback: () => void, delayMs: number): unknown {
+    const id = this.bridge.id();
+    this.pending.set(id, callback);
+    this.bridge.call('timer.set', { id, delay: Math.max(0, delayMs) });
+    return id;
+  }
+  clear(handle: unknown): void {
+    const id = Number(handle);
+    if (this.pending.delete(id)) this.bridge.call('timer.clear', { id });
+  }
+}
+
+/**
+ * Millisecond ticks as a board gives them: a 32-bit counter that wraps. The
+ * host can start it close to the wrap so every run of the virtual device
+ * crosses it.
+ */
+export class XsTicks implements TickSource {
+  readonly ticksPerSecond = 1000;
+  readonly wrapBits = 32;
+  constructor(private readonly bridge: HostBridge) {}
+  ticks(): number {
+    return Number(this.bridge.call('ticks').head.ticks);
+  }
+}
+
+export class XsRandom implements RandomPort {
+  constructor(private readonly bridge: HostBridge) {}
+  fill(bytes: Uint8Array): void {
+    const { payload } = this.bridge.call('random', { length: bytes.length });
+    bytes.set(payload.subarray(0, bytes.length));
+  }
+}
+
+class XsUdpSocket implements UdpSocket {
+  onReceive: ((bytes: Uint8Array, address: string, port: number) => void) | null = null;
+  constructor(
+    private readonly bridge: HostBridge,
+    readonly id: number,
+    private readonly sockets: Map<number, XsUdpSocket>,
+  ) {}
+  send(bytes: Uint8Array, address: string, port: number): void {
+    this.bridge.call('udp.send', { id: this.id, address, port }, bytes);
+  }
+  close(): void {
+    if (this.sockets.delete(this.id)) this.bridge.call('udp.close', { id: this.id });
+  }
+}
+
+export class XsUdp implements UdpPort {
+  private readonly sockets = new Map<number, XsUdpSocket>();
+  constructor(private readonly bridge: HostBridge) {
+    bridge.on('udp', (head, payload) => {
+      const socket = this.sockets.get(Number(head.id));
+      if (socket && socket.onReceive) socket.onReceive(payload, String(head.address), Number(head.port));
+    });
+  }
+  open(): UdpSocket {
+    const id = this.bridge.id();
+    const socket = new XsUdpSocket(this.bridge, id, this.sockets);
+    this.sockets.set(id, socket);
+    this.bridge.call('udp.open', { id });
+    return socket;
+  }
+}
+
+type HttpCallback = (error: Error | null, response: HttpResponse | null) => void;
+
+export class XsHttp implements HttpPort {
+  private readonly pending = new Map<number, HttpCallback>();
+  constructor(private readonly bridge: HostBridge) {
+    bridge.on('http', (head, payload) => {
+      const id = Number(head.id);
+      const callback = this.pending.get(id);
+      if (!callback) return;
+      this.pending.delete(id);
+      if (typeof head.error === 'string') callback(new Error(head.error), null);
+      else callback(null, { status: Number(head.status), headers: head.headers as Array<[string, string]>, body: payload.slice() });
+    });
+  }
+  request(req: HttpRequest, callback: HttpCallback): void {
+    const id = this.bridge.id();
+    this.pending.set(id, callback);
+    const { body, ...rest } = req;
+    this.bridge.call('http.request', { id, ...rest }, body ?? undefined);
+  }
+}
+
+export class XsFlash implements FlashPort {
+  readonly blockSize: number;
+  readonly blockCount: number;
+  constructor(private readonly bridge: HostBridge) {
+    const { head } = bridge.call('flash.info');
+    this.blockSize = Number(head.blockSize);
+    this.blockCount = Number(head.blockCount);
+  }
+  erase(block: number): void {
+    this.bridge.call('flash.erase', { block });
+  }
+  read(offset: number, into: Uint8Array, start: number, length: number): void {
+    const { payload } = this.bridge.call('flash.read', { offset, length });
+    into.set(payload.subarray(0, length), start);
+  }
+  write(offset: number, bytes: Uint8Array, start: number, length: number): void {
+    this.bridge.call('flash.write', { offset }, bytes.subarray(start, start + length));
+  }
+}
+
+export class XsKeyValue implements KeyValuePort {
+  constructor(private readonly bridge: HostBridge) {}
+  get(key: string): string | undefined {
+    const { head } = this.bridge.call('kv.get', { key });
+    return typeof head.value === 'string' ? head.value : undefined;
+  }
+  set(key: string, value: string): void {
+    this.bridge.call('kv.set', { key, value });
+  }
+}
+
+/** The device log: a line to the host, which prints it with a timestamp. */
+export function xsTrace(bridge: HostBridge): (line: string) => void {
+  return (line) => {
+    bridge.call('log', { line });
+  };
+}
+
+/** A WebSocket client connection as the device sees it (binary messages only). */
+export interface XsWebSocketHandlers {
+  onOpen(): void;
+  onMessage(bytes: Uint8Array): void;
+  onClose(reason: string): void;
+}
+
+export class XsWebSockets {
+  private readonly open = new Map<number, XsWebSocketHandlers>();
+  constructor(private readonly bridge: HostBridge) {
+    bridge.on('ws', (head, payload) => {
+      const id = Number(head.id);
+      const h = this.open.get(id);
+      if (!h) return;
+      if (head.kind === 'open') h.onOpen();
+      else if (head.kind === 'message') h.onMessage(payload);
+      else if (head.kind === 'close') {
+        this.open.delete(id);
+        h.onClose(String(head.reason));
+      }
+    });
+  }
+  /** Opens `url` (wss://...) with subprotocol `protocol`; returns a handle for send/close. */
+  connect(url: string, protocol: string, handlers: XsWebSocketHandlers): { send(bytes: Uint8Array): void; close(): void } {
+    const id = this.bridge.id();
+    this.open.set(id, handlers);
+    this.bridge.call('ws.open', { id, url, protocol });
+    return {
+      send: (bytes) => {
+        this.bridge.call('ws.send', { id }, bytes);
+      },
+      close: () => {
+        if (this.open.has(id)) this.bridge.call('ws.close', { id });
+      },
+    };
+  }
+}
