@@ -1,0 +1,40 @@
+// The hardware-in-the-loop runner on the virtual device (what CI can run),
+// and its transcript parser, which must never call an unfinished run green.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { parseTranscript } from '../tools/hil/cli.js';
+
+const repo = join(import.meta.dirname, '..', '..');
+
+test('transcript: a complete, passing run is ok', () => {
+  const r = parseTranscript(['HIL-BEGIN', 'ok - a: x', 'ok - a: y', '2 passed, 0 failed', 'HIL-END'], 2, 'xs');
+  assert.equal(r.ok, true);
+  assert.equal(r.passed, 2);
+});
+
+test('transcript: board log prefixes are tolerated', () => {
+  const r = parseTranscript(['I (123) ok - a: x', 'I (124) 1 passed, 0 failed', 'I (125) HIL-END'], 1, 'serial');
+  assert.equal(r.ok, true);
+});
+
+test('transcript: no HIL-END, a failure, a count mismatch or zero cases are not ok', () => {
+  assert.equal(parseTranscript(['ok - a: x', '1 passed, 0 failed'], 1, 'xs').ok, false);
+  const failed = parseTranscript(['not ok - a: x: boom', '0 passed, 1 failed', 'HIL-END'], 1, 'xs');
+  assert.equal(failed.ok, false);
+  assert.deepEqual(failed.failures, ['a: x: boom']);
+  assert.equal(parseTranscript(['1 passed, 0 failed', 'HIL-END'], 2, 'xs').ok, false);
+  assert.equal(parseTranscript(['0 passed, 0 failed', 'HIL-END'], 0, 'xs').ok, false);
+});
+
+test('npx hil --target xs runs every portable suite on the XS engine and passes', () => {
+  const run = spawnSync(process.execPath, [join(repo, 'bin', 'hil.js'), '--target', 'xs', '--json'], { cwd: repo, encoding: 'utf8', timeout: 300_000 });
+  const last = run.stdout.trim().split('\n').pop() ?? '';
+  const report = JSON.parse(last) as { ok: boolean; passed: number; expected: number; failures: string[] };
+  assert.deepEqual(report.failures, []);
+  assert.ok(report.expected > 0, 'the device test suite has cases');
+  assert.equal(report.passed, report.expected);
+  assert.equal(report.ok, true);
+  assert.equal(run.status, 0);
+});

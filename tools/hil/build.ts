@@ -1,0 +1,60 @@
+// Builds the device test program: every portable core suite
+// (test/core/*.suite.ts) with its data inlined (a device has no files),
+// plus a runner that prints one line per case and the closing line
+// `N passed, N failed`. The same program runs inside the XS engine (target
+// xs), in the Moddable simulator and on a flashed board.
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { rollup } from 'rollup';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+
+export interface DeviceTestBuild {
+  /** IIFE script for xsnap (target xs). */
+  script: string;
+  /** ES module with `export default function main()` for mcconfig (targets sim and serial). */
+  module: string;
+  suites: string[];
+  cases: number;
+}
+
+export async function buildDeviceTests(repo: string, outDir: string, only?: string[]): Promise<DeviceTestBuild> {
+  const coreDir = join(repo, 'dist', 'test', 'core');
+  if (!existsSync(coreDir)) throw new Error('dist/test/core missing: run `npm run build` first');
+  const suites = readdirSync(coreDir)
+    .filter((f) => f.endsWith('.suite.js'))
+    .map((f) => f.slice(0, -'.suite.js'.length))
+    .filter((n) => n !== 'harness' && (!only || only.includes(n)))
+    .sort();
+  mkdirSync(outDir, { recursive: true });
+  let cases = 0;
+  const imports: string[] = [];
+  const table: string[] = [];
+  for (const [i, name] of suites.entries()) {
+    const dataFile = join(coreDir, `${name}.data.js`);
+    const data: unknown = existsSync(dataFile) ? await (await import(pathToFileURL(dataFile).href)).loadData() : null;
+    const suite = (await import(pathToFileURL(join(coreDir, `${name}.suite.js`)).href)).default as (d: unknown) => unknown[];
+    cases += suite(data).length;
+    const dataModule = join(outDir, `data-${name}.js`);
+    writeFileSync(dataModule, `export default JSON.parse(${JSON.stringify(JSON.stringify(data))});\n`);
+    imports.push(`import suite${i} from ${JSON.stringify(join(coreDir, `${name}.suite.js`))};`);
+    imports.push(`import data${i} from ${JSON.stringify(dataModule)};`);
+    table.push(`[${JSON.stringify(name)}, suite${i}, data${i}]`);
+  }
+  const entry = join(outDir, 'entry.js');
+  writeFileSync(
+    entry,
+    `${imports.join('\n')}
+import { runDeviceTests } from ${JSON.stringify(join(repo, 'dist', 'tools', 'hil', 'device-runner.js'))};
+export const suites = [${table.join(', ')}];
+export default function main() { runDeviceTests(suites); }
+`,
+  );
+  const bundle = await rollup({ input: entry, plugins: [nodeResolve()], onwarn: () => {} });
+  const script = join(outDir, 'device-tests.js');
+  const module = join(outDir, 'device-tests.mjs');
+  await bundle.write({ file: script, format: 'iife', name: 'deviceTests', footer: 'deviceTests.default();' });
+  await bundle.write({ file: module, format: 'es' });
+  await bundle.close();
+  return { script: resolve(script), module: resolve(module), suites, cases };
+}

@@ -1,0 +1,237 @@
+// `hil`: builds the device test suite and runs it on a target.
+//
+//   hil [--target xs|sim|serial:<port>] [--suite NAME]... [--timeout-ms N] [--baud B] [--json]
+//
+// xs      the virtual device: the XS engine from @agoric/xsnap (used by CI)
+// sim     the Moddable simulator (needs $MODDABLE and xvfb-run)
+// serial  a board flashed with the device tests (`hil build --target serial`
+//         prints the mcconfig command), read from its console
+//
+// The report is parsed from the target's console: `ok - ...` / `not ok - ...`
+// lines and the closing `N passed, N failed`. The exit code is 0 only when
+// the run reached `HIL-END`, no case failed, and the count matches the build.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { buildDeviceTests, type DeviceTestBuild } from './build.js';
+import { XsWorker } from '../xs/worker.js';
+
+export interface HilReport {
+  target: string;
+  passed: number;
+  failed: number;
+  expected: number;
+  finished: boolean;
+  failures: string[];
+  ok: boolean;
+}
+
+const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
+
+/** Parses a console transcript. Lines may carry a prefix (timestamps, board log tags). */
+export function parseTranscript(lines: string[], expected: number, target: string): HilReport {
+  let passed = -1;
+  let failed = -1;
+  let finished = false;
+  const failures: string[] = [];
+  for (const raw of lines) {
+    const line = raw.trim();
+    const closing = /(?:^|\s)(\d+) passed, (\d+) failed$/.exec(line);
+    if (closing) {
+      passed = Number(closing[1]);
+      failed = Number(closing[2]);
+    } else if (line.includes('not ok - ')) failures.push(line.slice(line.indexOf('not ok - ') + 9));
+    else if (line.endsWith('HIL-END')) finished = true;
+  }
+  const ok = finished && expected > 0 && passed === expected && failed === 0 && failures.length === 0;
+  return { target, passed: Math.max(passed, 0), failed: Math.max(failed, 0), expected, finished, failures, ok };
+}
+
+async function runOnXs(build: DeviceTestBuild, timeoutMs: number, echo: (l: string) => void): Promise<string[]> {
+  const lines: string[] = [];
+  const worker = new XsWorker({
+    onPrint: (l) => {
+      lines.push(l);
+      echo(l);
+    },
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      worker.evaluate(readFileSync(build.script, 'utf8')),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs))),
+    ]);
+  } catch (e) {
+    lines.push(`not ok - (engine): ${(e as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+    await worker.close();
+  }
+  // print() output travels on stdout, separately from the protocol pipe: let it drain.
+  await new Promise((r) => setTimeout(r, 50));
+  return lines;
+}
+
+function moddableManifest(build: DeviceTestBuild, dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const manifest = {
+    include: ['$(MODDABLE)/examples/manifest_base.json'],
+    modules: { main: build.module.replace(/\.mjs$/, '') },
+    creation: { static: 0, chunk: { initial: 65536, incremental: 8192 }, heap: { initial: 4096, incremental: 1024 }, stack: 512 },
+  };
+  const file = join(dir, 'manifest.json');
+  writeFileSync(file, JSON.stringify(manifest, null, 2));
+  // mcconfig takes module paths without extension and wants `.js` files.
+  writeFileSync(build.module.replace(/\.mjs$/, '.js'), readFileSync(build.module, 'utf8'));
+  return file;
+}
+
+function runProcess(cmd: string, args: string[], cwd: string, timeoutMs: number, echo: (l: string) => void, stopOn: RegExp): Promise<string[]> {
+  return new Promise((resolvePromise) => {
+    const lines: string[] = [];
+    const child = spawn(cmd, args, { cwd, env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let pending = '';
+    const onData = (chunk: Buffer) => {
+      pending += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        lines.push(line);
+        echo(line);
+        if (stopOn.test(line)) stop();
+      }
+    };
+    const stop = () => {
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const timer = setTimeout(() => {
+      lines.push(`not ok - (runner): timed out after ${timeoutMs} ms`);
+      stop();
+    }, timeoutMs);
+    child.on('exit', () => {
+      clearTimeout(timer);
+      resolvePromise(lines);
+    });
+  });
+}
+
+async function runOnSim(build: DeviceTestBuild, repo: string, timeoutMs: number, echo: (l: string) => void): Promise<string[]> {
+  const moddable = process.env.MODDABLE;
+  if (!moddable || !existsSync(moddable)) throw new Error('--target sim needs a Moddable SDK: set $MODDABLE (see README, "Simulator")');
+  const dir = join(repo, 'build', 'hil', 'sim');
+  const manifest = moddableManifest(build, dir);
+  const NEVER = /(?!)/;
+  const buildLines = await runProcess('mcconfig', ['-m', '-p', 'lin', '-t', 'build', '-o', join(dir, 'out'), manifest], dir, timeoutMs, echo, NEVER);
+  const so = findFile(join(dir, 'out'), 'mc.so');
+  if (!so) return [...buildLines, 'not ok - (build): mcconfig produced no mc.so'];
+  const mcsim = join(moddable, 'build', 'bin', 'lin', 'release', 'mcsim');
+  return runProcess('xvfb-run', ['-a', 'stdbuf', '-oL', mcsim, so], dir, timeoutMs, echo, /HIL-END/);
+}
+
+function findFile(dir: string, name: string): string | null {
+  if (!existsSync(dir)) return null;
+  for (const e of readdirSync(dir)) {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) {
+      const f = findFile(p, name);
+      if (f) return f;
+    } else if (e === name) return p;
+  }
+  return null;
+}
+
+async function runOnSerial(port: string, baud: number, timeoutMs: number, echo: (l: string) => void): Promise<string[]> {
+  let SerialPortCtor: new (o: { path: string; baudRate: number }) => NodeJS.ReadableStream & { close(cb?: () => void): void };
+  try {
+    const moduleName = 'serialport';
+    ({ SerialPort: SerialPortCtor } = (await import(moduleName)) as { SerialPort: typeof SerialPortCtor });
+  } catch {
+    throw new Error('--target serial needs the `serialport` package: npm install serialport');
+  }
+  const sp = new SerialPortCtor({ path: port, baudRate: baud });
+  return new Promise((resolvePromise) => {
+    const lines: string[] = [];
+    let pending = '';
+    const finish = () => {
+      clearTimeout(timer);
+      sp.close(() => resolvePromise(lines));
+    };
+    const timer = setTimeout(() => {
+      lines.push(`not ok - (runner): timed out after ${timeoutMs} ms`);
+      finish();
+    }, timeoutMs);
+    sp.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, nl).replace(/\r$/, '');
+        pending = pending.slice(nl + 1);
+        lines.push(line);
+        echo(line);
+        if (line.endsWith('HIL-END')) finish();
+      }
+    });
+  });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let target = 'xs';
+  let timeoutMs = DEFAULT_TIMEOUT_MS;
+  let baud = 115200;
+  let json = false;
+  let quiet = false;
+  const only: string[] = [];
+  let command = 'run';
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--target') target = value();
+    else if (a === '--suite') only.push(value());
+    else if (a === '--timeout-ms') timeoutMs = Number(value());
+    else if (a === '--baud') baud = Number(value());
+    else if (a === '--json') json = true;
+    else if (a === '--quiet') quiet = true;
+    else if (a === 'build' || a === 'run') command = a;
+    else if (a === '--help' || a === '-h') {
+      console.log('usage: hil [run|build] [--target xs|sim|serial:<port>] [--suite NAME]... [--timeout-ms N] [--baud B] [--json] [--quiet]');
+      return 0;
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  if (!(timeoutMs > 0)) throw new Error('--timeout-ms must be positive');
+  const repo = resolve('.');
+  const build = await buildDeviceTests(repo, join(repo, 'build', 'hil'), only.length ? only : undefined);
+  const echo = (l: string) => {
+    if (!quiet && !json) console.log(l);
+  };
+  if (command === 'build') {
+    const manifest = moddableManifest(build, join(repo, 'build', 'hil', 'device'));
+    console.log(`device tests: ${build.suites.length} suites, ${build.cases} cases`);
+    console.log(`XS script:    ${build.script}`);
+    console.log(`manifest:     ${manifest}`);
+    console.log(`flash with:   mcconfig -d -m -p esp32 ${manifest}   (or -p pico/pico_w), then: hil --target serial:/dev/ttyUSB0`);
+    return 0;
+  }
+  let lines: string[];
+  if (target === 'xs') lines = await runOnXs(build, timeoutMs, echo);
+  else if (target === 'sim') lines = await runOnSim(build, repo, timeoutMs, echo);
+  else if (target.startsWith('serial:')) lines = await runOnSerial(target.slice('serial:'.length), baud, timeoutMs, echo);
+  else throw new Error(`unknown target ${target} (xs, sim or serial:<port>)`);
+  const report = parseTranscript(lines, build.cases, target);
+  if (json) console.log(JSON.stringify(report));
+  else {
+    console.log(`\nhil ${target}: ${report.passed}/${report.expected} passed, ${report.failed} failed${report.finished ? '' : ' (run did not finish)'}`);
+    for (const f of report.failures) console.log(`  FAILED ${f}`);
+  }
+  return report.ok ? 0 : 1;
+}
