@@ -38,3 +38,23 @@ test('npx hil --target xs runs every portable suite on the XS engine and passes'
   assert.equal(report.ok, true);
   assert.equal(run.status, 0);
 });
+
+test('serial target: reads a board console through serialport (mock binding) and judges it', async () => {
+  const { SerialPortMock } = await import('serialport');
+  const { runOnSerial } = await import('../tools/hil/cli.js');
+  SerialPortMock.binding.createPort('/dev/hil-mock', { echo: false, record: false });
+  let port: InstanceType<typeof SerialPortMock> | null = null;
+  const lines = await runOnSerial('/dev/hil-mock', 115200, 5000, () => {}, (path, baudRate) => {
+    port = new SerialPortMock({ path, baudRate });
+    port.on('open', () => {
+      // A board prints boot noise, then the test run in two chunks split mid-line.
+      port!.port!.emitData(Buffer.from('rst:0x1 (POWERON)\r\nHIL-BEGIN\r\nok - a: x\r\nok - a: '));
+      setTimeout(() => port!.port!.emitData(Buffer.from('y\r\n2 passed, 0 failed\r\nHIL-END\r\nafter end\r\n')), 10);
+    });
+    return port;
+  });
+  SerialPortMock.binding.reset();
+  const report = parseTranscript(lines, 2, 'serial:/dev/hil-mock');
+  assert.equal(report.ok, true);
+  assert.ok(!lines.includes('after end'), 'reading stops at HIL-END');
+});

@@ -147,19 +147,27 @@ function findFile(dir: string, name: string): string | null {
   return null;
 }
 
-async function runOnSerial(port: string, baud: number, timeoutMs: number, echo: (l: string) => void): Promise<string[]> {
-  let SerialPortCtor: new (o: { path: string; baudRate: number }) => NodeJS.ReadableStream & { close(cb?: () => void): void };
-  try {
-    const moduleName = 'serialport';
-    ({ SerialPort: SerialPortCtor } = (await import(moduleName)) as { SerialPort: typeof SerialPortCtor });
-  } catch {
-    throw new Error('--target serial needs the `serialport` package: npm install serialport');
-  }
-  const sp = new SerialPortCtor({ path: port, baudRate: baud });
+interface SerialLike {
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  close(callback?: (error?: Error | null) => void): void;
+}
+export type SerialPortFactory = (path: string, baudRate: number) => SerialLike;
+
+async function defaultSerialPort(path: string, baudRate: number): Promise<SerialLike> {
+  const { SerialPort } = await import('serialport');
+  return new SerialPort({ path, baudRate });
+}
+
+/** Reads a board's console until `HIL-END` or the timeout. `factory` lets tests use serialport's mock binding. */
+export async function runOnSerial(path: string, baud: number, timeoutMs: number, echo: (l: string) => void, factory?: SerialPortFactory): Promise<string[]> {
+  const sp = factory ? factory(path, baud) : await defaultSerialPort(path, baud);
   return new Promise((resolvePromise) => {
     const lines: string[] = [];
     let pending = '';
+    let done = false;
     const finish = () => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
       sp.close(() => resolvePromise(lines));
     };
@@ -170,7 +178,7 @@ async function runOnSerial(port: string, baud: number, timeoutMs: number, echo: 
     sp.on('data', (chunk: Buffer) => {
       pending += chunk.toString('utf8');
       let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
+      while (!done && (nl = pending.indexOf('\n')) >= 0) {
         const line = pending.slice(0, nl).replace(/\r$/, '');
         pending = pending.slice(nl + 1);
         lines.push(line);
