@@ -1,0 +1,116 @@
+// HttpPort over the SDK's legacy `http` Request, on SecureSocket for HTTPS
+// (port 443, or `tls: true`) with the device identity for mutual TLS (the
+// IoT credentials provider and HTTPS publish both need it).
+//
+// Bounds: the response body is collected into one preallocated buffer of
+// `maxResponseBytes`; a larger response (by Content-Length or by what
+// arrives) is cut off and reported as HTTP_LIMIT. At most `maxHeaders`
+// response headers are kept. One request at a time per HttpPort: the agent
+// never has two in flight, and a second one is refused rather than queued.
+// The SDK adds `Connection: close` and, when we did not sign one,
+// `content-length`; both are outside the SigV4 signed headers.
+import { Request } from 'http';
+import SecureSocket from 'securesocket';
+import type { HeaderList, HttpPort, HttpRequest, HttpResponse } from '../../ports.js';
+import { copyToArrayBuffer } from './copy-bytes.js';
+import { ModdableError } from './errors.js';
+import { secureOptions, type TlsIdentity } from './tls.js';
+
+export const HTTP_DEFAULT_MAX_RESPONSE_BYTES = 8192;
+export const HTTP_DEFAULT_MAX_HEADERS = 32;
+
+export interface ModdableHttpOptions {
+  identity: TlsIdentity | null;
+  /** Largest response body accepted (default HTTP_DEFAULT_MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
+  /** Most response headers kept (default HTTP_DEFAULT_MAX_HEADERS). */
+  maxHeaders?: number;
+  /** ALPN protocol to offer, e.g. "x-amzn-http-ca" for HTTPS publish on 443. */
+  alpn?: string;
+}
+
+type Callback = (error: Error | null, response: HttpResponse | null) => void;
+
+export class ModdableHttp implements HttpPort {
+  private readonly identity: TlsIdentity | null;
+  private readonly maxHeaders: number;
+  private readonly alpn: string | undefined;
+  private readonly body: Uint8Array;
+  private busy = false;
+  constructor(options: ModdableHttpOptions) {
+    this.identity = options.identity;
+    this.maxHeaders = options.maxHeaders ?? HTTP_DEFAULT_MAX_HEADERS;
+    this.alpn = options.alpn;
+    this.body = new Uint8Array(options.maxResponseBytes ?? HTTP_DEFAULT_MAX_RESPONSE_BYTES);
+  }
+
+  request(req: HttpRequest, callback: Callback): void {
+    if (this.busy) {
+      callback(new ModdableError('HTTP_LIMIT', 'a request is already in flight'), null);
+      return;
+    }
+    this.busy = true;
+    const headers: string[] = [];
+    for (const [name, value] of req.headers) headers.push(name, value);
+    const dictionary: Record<string, unknown> = {
+      host: req.host,
+      port: req.port,
+      path: req.path,
+      method: req.method,
+      headers,
+    };
+    if (req.body && req.body.length > 0) dictionary.body = copyToArrayBuffer(req.body, 0, req.body.length);
+    if (req.port === 443) {
+      dictionary.Socket = SecureSocket;
+      dictionary.secure = secureOptions(this.identity, this.alpn);
+    }
+    let request: Request;
+    try {
+      request = new Request(dictionary);
+    } catch {
+      this.busy = false;
+      callback(new ModdableError('NETWORK', `cannot connect to ${req.host}:${req.port}`), null);
+      return;
+    }
+    this.collect(request, callback);
+  }
+
+  private collect(request: Request, callback: Callback): void {
+    const body = this.body;
+    const received: HeaderList = [];
+    let status = 0;
+    let length = 0;
+    let finished = false;
+    const finish = (error: Error | null, response: HttpResponse | null): void => {
+      if (finished) return;
+      finished = true;
+      this.busy = false;
+      try {
+        request.close();
+      } catch {
+        // already closed by the SDK
+      }
+      callback(error, response);
+    };
+    const self = this;
+    request.callback = function (message: number, value?: unknown, extra?: unknown): void {
+      if (message === Request.status) status = Number(value);
+      else if (message === Request.header) {
+        const name = String(value);
+        if (received.length >= self.maxHeaders) return finish(new ModdableError('HTTP_LIMIT', `more than ${self.maxHeaders} response headers`), null);
+        if (name === 'content-length' && Number(extra) > body.length)
+          return finish(new ModdableError('HTTP_LIMIT', `response body of ${Number(extra)} bytes exceeds ${body.length}`), null);
+        received.push([name, String(extra)]);
+      } else if (message === Request.responseFragment) {
+        const chunk = new Uint8Array(request.read(ArrayBuffer) as ArrayBuffer);
+        if (length + chunk.length > body.length) return finish(new ModdableError('HTTP_LIMIT', `response body exceeds ${body.length} bytes`), null);
+        body.set(chunk, length);
+        length += chunk.length;
+      } else if (message === Request.responseComplete) {
+        finish(null, { status, headers: received, body: body.slice(0, length) });
+      } else if (message < 0) {
+        finish(new ModdableError('NETWORK', 'connection failed (DNS, TCP or TLS)'), null);
+      }
+    };
+  }
+}

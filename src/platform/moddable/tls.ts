@@ -1,0 +1,31 @@
+// TLS settings for the SDK's SecureSocket (Moddable's own TLS 1.2 stack):
+// mutual TLS with the device certificate and its PKCS#8 private key (DER),
+// plus an optional extra trust anchor. The SDK verifies the server chain
+// against its built-in CA store (resources ca*.der from
+// $(MODULES)/crypt/data, chosen by the manifest) and checks certificate dates
+// against the clock: the secure clock must set the time before the first
+// connection.
+
+/** TLS 1.2 (0x0303): the highest version the SDK's TLS implements. */
+export const TLS_1_2 = 0x0303;
+
+export interface TlsIdentity {
+  /** Device certificate, DER. */
+  certificate: ArrayBuffer | HostBuffer;
+  /** Device private key, PKCS#8 DER. */
+  privateKey: ArrayBuffer | HostBuffer;
+  /** Extra trust anchor (e.g. a private CA), DER. */
+  trustAnchor?: ArrayBuffer | HostBuffer;
+}
+
+/** The `secure` dictionary SecureSocket expects. */
+export function secureOptions(identity: TlsIdentity | null, alpn?: string): Record<string, unknown> {
+  const secure: Record<string, unknown> = { protocolVersion: TLS_1_2 };
+  if (identity) {
+    secure.clientCertificates = [identity.certificate];
+    secure.clientKey = identity.privateKey;
+    if (identity.trustAnchor) secure.certificate = identity.trustAnchor;
+  }
+  if (alpn) secure.applicationLayerProtocolNegotiation = alpn;
+  return secure;
+}
