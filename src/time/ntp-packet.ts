@@ -68,6 +68,12 @@ function u32(b: Uint8Array, at: number): number {
   return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 }
 
+/** Four upper-case ASCII letters, as every RFC 5905 kiss code is. */
+function isKissCode(b: Uint8Array): boolean {
+  for (let i = 12; i < 16; i++) if (b[i]! < 65 || b[i]! > 90) return false;
+  return true;
+}
+
 function isZero(b: Uint8Array, at: number, length: number): boolean {
   for (let i = 0; i < length; i++) if (b[at + i] !== 0) return false;
   return true;
@@ -95,16 +101,18 @@ export function parseReply(
   out.leap = bytes[0]! >> 6;
   out.stratum = bytes[1]!;
   out.kissCode = '';
-  if (out.stratum === 0) {
-    // Kiss-o'-Death: the reference id holds four ASCII characters.
+  if (out.stratum === 0 && isKissCode(bytes)) {
+    // Kiss-o'-Death (RFC 5905 §7.4): stratum 0 and four ASCII letters as
+    // reference id. Unknown codes (INIT, STEP, ...) carry no time either.
     out.kissCode = String.fromCharCode(bytes[12]!, bytes[13]!, bytes[14]!, bytes[15]!);
     if (out.kissCode === 'RATE') return 'kiss-rate';
     if (out.kissCode === 'DENY') return 'kiss-deny';
     if (out.kissCode === 'RSTR') return 'kiss-rstr';
     return 'kiss-other';
   }
+  // An unsynchronised chrony answers LI 3, stratum 0, reference id 0: not a kiss.
   if (out.leap === LI_UNSYNCHRONIZED) return 'unsynchronized';
-  if (out.stratum > MAX_STRATUM) return 'bad-stratum';
+  if (out.stratum === 0 || out.stratum > MAX_STRATUM) return 'bad-stratum';
   if (isZero(bytes, 32, 8) || isZero(bytes, 40, 8) || isZero(bytes, 16, 8)) return 'zero-timestamp';
   const precision = (bytes[3]! << 24) >> 24; // signed log2 seconds
   out.precisionMs = 2 ** precision * 1000;
