@@ -1,0 +1,161 @@
+// Chunked upload signing (S3 `aws-chunked`), in constant memory.
+//
+// After Signer.sign() with payloadHash STREAMING-AWS4-HMAC-SHA256-PAYLOAD
+// (or ...-PAYLOAD-TRAILER) gives the seed signature, each chunk is signed
+// over the previous signature:
+//   AWS4-HMAC-SHA256-PAYLOAD \n date \n scope \n previous \n sha256("") \n sha256(chunk)
+// The last chunk is empty. With a trailer, the trailing headers are signed
+// after it:
+//   AWS4-HMAC-SHA256-TRAILER \n date \n scope \n previous \n sha256(canonical trailers)
+// where canonical trailers are `name:value\n` lines as for headers.
+import type { HeaderList, Sha256, Sha256Factory } from '../ports.js';
+import { AMZ_DATE_BYTES } from './amz-date.js';
+import { SigV4Error } from './errors.js';
+import { HashSink } from './hash-sink.js';
+import { HeaderTable } from './header-table.js';
+import { hexInto } from './hex.js';
+import { HMAC_SHA256_BYTES, HmacSha256 } from './hmac.js';
+import type { SignerLimits } from './limits.js';
+import { MAX_SCOPE_BYTES, SEED_NOT_STREAMING, SEED_STREAMING_TRAILER, SIGNATURE_HEX_BYTES, type SeedState } from './seed-state.js';
+import { decodeAscii } from './utf8.js';
+
+const EMPTY_SHA256_HEX = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+const CHUNK_ALGORITHM = 'AWS4-HMAC-SHA256-PAYLOAD';
+const TRAILER_ALGORITHM = 'AWS4-HMAC-SHA256-TRAILER';
+
+const IDLE = 0;
+const CHUNKS = 1;
+const IN_CHUNK = 2;
+const FINAL_SIGNED = 3;
+const DONE = 4;
+
+export class ChunkSigner {
+  /** Signature of the last chunk or trailer: 64 lower-case hex bytes. */
+  readonly signature = new Uint8Array(SIGNATURE_HEX_BYTES);
+  private readonly seed: SeedState;
+  private readonly sha: Sha256;
+  private readonly hmac: HmacSha256;
+  private readonly sink = new HashSink(0);
+  private readonly trailers: HeaderTable;
+  private readonly key = new Uint8Array(HMAC_SHA256_BYTES);
+  private readonly amzDate = new Uint8Array(AMZ_DATE_BYTES);
+  private readonly scope = new Uint8Array(MAX_SCOPE_BYTES);
+  private scopeLen = 0;
+  private readonly digest = new Uint8Array(HMAC_SHA256_BYTES);
+  private readonly digestHex = new Uint8Array(SIGNATURE_HEX_BYTES);
+  private state = IDLE;
+  private trailer = false;
+  private chunkBytes = 0;
+
+  constructor(seed: SeedState, sha256: Sha256Factory, limits: SignerLimits) {
+    this.seed = seed;
+    this.sha = sha256();
+    this.hmac = new HmacSha256(sha256());
+    this.trailers = new HeaderTable(limits);
+  }
+
+  /** Starts an upload from the last signing, which must have used a STREAMING-AWS4-HMAC-SHA256-* payload hash. */
+  begin(): void {
+    const seed = this.seed;
+    if (!seed.valid || seed.streaming === SEED_NOT_STREAMING) {
+      throw new SigV4Error('INVALID_STATE', 'begin() needs a preceding signing with a STREAMING-AWS4-HMAC-SHA256 payload hash');
+    }
+    this.key.set(seed.key);
+    this.amzDate.set(seed.amzDate);
+    for (let i = 0; i < seed.scopeLen; i++) this.scope[i] = seed.scope[i]!;
+    this.scopeLen = seed.scopeLen;
+    this.signature.set(seed.signature);
+    this.trailer = seed.streaming === SEED_STREAMING_TRAILER;
+    this.state = CHUNKS;
+  }
+
+  /** Starts a chunk whose bytes arrive through updateChunk(). */
+  beginChunk(): void {
+    if (this.state !== CHUNKS) throw new SigV4Error('INVALID_STATE', 'beginChunk() outside an upload (or after the final chunk)');
+    this.sha.reset();
+    this.chunkBytes = 0;
+    this.state = IN_CHUNK;
+  }
+
+  updateChunk(bytes: Uint8Array, start: number, end: number): void {
+    if (this.state !== IN_CHUNK) throw new SigV4Error('INVALID_STATE', 'updateChunk() outside a chunk');
+    this.sha.update(bytes, start, end);
+    this.chunkBytes += end - start;
+  }
+
+  /** Signs the chunk; an empty chunk is the final one. The signature is in `signature`. */
+  finishChunk(): void {
+    if (this.state !== IN_CHUNK) throw new SigV4Error('INVALID_STATE', 'finishChunk() outside a chunk');
+    this.sha.finish(this.digest, 0);
+    hexInto(this.digest, 0, HMAC_SHA256_BYTES, this.digestHex, 0);
+    this.hmac.setKey(this.key, 0, HMAC_SHA256_BYTES);
+    this.hmac.begin();
+    const sink = this.sink;
+    sink.begin(this.hmac);
+    this.writePrefix(CHUNK_ALGORITHM);
+    sink.ascii(EMPTY_SHA256_HEX);
+    sink.byte(0x0a);
+    sink.bytes(this.digestHex, 0, SIGNATURE_HEX_BYTES);
+    sink.end();
+    this.hmac.finish(this.digest, 0);
+    hexInto(this.digest, 0, HMAC_SHA256_BYTES, this.signature, 0);
+    this.state = this.chunkBytes === 0 ? (this.trailer ? FINAL_SIGNED : DONE) : CHUNKS;
+  }
+
+  /** One-shot: signs bytes[start, end) as the next chunk; returns the signature (allocates the string). */
+  signChunk(bytes: Uint8Array, start = 0, end = bytes.length): string {
+    this.beginChunk();
+    this.updateChunk(bytes, start, end);
+    this.finishChunk();
+    return this.signatureHex();
+  }
+
+  /** Signs the trailing headers after the final (empty) chunk of a ...-PAYLOAD-TRAILER upload. */
+  signTrailer(trailers: HeaderList): string {
+    if (this.state !== FINAL_SIGNED) throw new SigV4Error('INVALID_STATE', 'signTrailer() needs a trailer upload whose final empty chunk is signed');
+    const table = this.trailers;
+    table.reset();
+    if (!Array.isArray(trailers)) throw new SigV4Error('INVALID_REQUEST', 'trailers must be an array of [name, value]');
+    for (let i = 0; i < trailers.length; i++) {
+      const h = trailers[i];
+      if (!Array.isArray(h) || h.length !== 2) throw new SigV4Error('INVALID_REQUEST', `trailer ${i} must be a [name, value] pair`);
+      table.addCaller(h[0], h[1], i);
+    }
+    table.sort();
+    const sink = this.sink;
+    this.sha.reset();
+    sink.begin(this.sha);
+    table.writeCanonical(sink);
+    sink.end();
+    this.sha.finish(this.digest, 0);
+    hexInto(this.digest, 0, HMAC_SHA256_BYTES, this.digestHex, 0);
+    this.hmac.setKey(this.key, 0, HMAC_SHA256_BYTES);
+    this.hmac.begin();
+    sink.begin(this.hmac);
+    this.writePrefix(TRAILER_ALGORITHM);
+    sink.bytes(this.digestHex, 0, SIGNATURE_HEX_BYTES);
+    sink.end();
+    this.hmac.finish(this.digest, 0);
+    hexInto(this.digest, 0, HMAC_SHA256_BYTES, this.signature, 0);
+    this.state = DONE;
+    return this.signatureHex();
+  }
+
+  /** The last signature as a string (allocates it). */
+  signatureHex(): string {
+    return decodeAscii(this.signature, 0, SIGNATURE_HEX_BYTES);
+  }
+
+  /** `algorithm \n date \n scope \n previous-signature \n` */
+  private writePrefix(algorithm: string): void {
+    const sink = this.sink;
+    sink.ascii(algorithm);
+    sink.byte(0x0a);
+    sink.bytes(this.amzDate, 0, AMZ_DATE_BYTES);
+    sink.byte(0x0a);
+    sink.bytes(this.scope, 0, this.scopeLen);
+    sink.byte(0x0a);
+    sink.bytes(this.signature, 0, SIGNATURE_HEX_BYTES);
+    sink.byte(0x0a);
+  }
+}

@@ -1,0 +1,184 @@
+// Canonical query in a fixed arena: each `key=value` of the wire query is
+// percent-decoded and RFC 3986 re-encoded (`+` is a literal plus: %2B), then
+// pairs are sorted by encoded key, then encoded value (after encoding: the
+// order of the bytes AWS hashes, not of the decoded text).
+import { SigV4Error, limitExceeded } from './errors.js';
+import type { HashSink } from './hash-sink.js';
+import { hexDigitValue } from './hex.js';
+import { encodeByteInto, encodedSize } from './uri-encode.js';
+
+/** X-Amz-Algorithm, -Credential, -Date, -Expires, -Security-Token, -SignedHeaders. */
+export const OWN_QUERY_SLOTS = 6;
+
+export interface QueryTableLimits {
+  maxQueryPairs: number;
+  maxQueryBytes: number;
+}
+
+export class QueryTable {
+  count = 0;
+  private len = 0;
+  private readonly limits: QueryTableLimits;
+  readonly arena: Uint8Array;
+  readonly keyStart: Int32Array;
+  readonly keyEnd: Int32Array;
+  readonly valueEnd: Int32Array;
+  readonly order: Int32Array;
+
+  /** `ownBytes`: room for the signer's own encoded parameters (computed by the signer). */
+  constructor(limits: QueryTableLimits, ownBytes: number) {
+    this.limits = limits;
+    const slots = limits.maxQueryPairs + OWN_QUERY_SLOTS;
+    this.arena = new Uint8Array(limits.maxQueryBytes + ownBytes);
+    this.keyStart = new Int32Array(slots);
+    this.keyEnd = new Int32Array(slots); // the value starts at keyEnd
+    this.valueEnd = new Int32Array(slots);
+    this.order = new Int32Array(slots);
+  }
+
+  reset(): void {
+    this.count = 0;
+    this.len = 0;
+  }
+
+  /** Parses the wire query wire[start, end) (UTF-8 bytes, without `?`). Empty `&&` parts are skipped. */
+  parseWire(wire: Uint8Array, start: number, end: number): void {
+    let p = start;
+    while (p < end) {
+      let stop = p;
+      while (stop < end && wire[stop] !== 0x26) stop++;
+      if (stop > p) {
+        if (this.count >= this.limits.maxQueryPairs) throw limitExceeded('maxQueryPairs', 'query');
+        let eq = p;
+        while (eq < stop && wire[eq] !== 0x3d) eq++;
+        const e = this.count;
+        this.keyStart[e] = this.len;
+        this.appendDecoded(wire, p, eq);
+        this.keyEnd[e] = this.len;
+        if (eq < stop) this.appendDecoded(wire, eq + 1, stop);
+        this.valueEnd[e] = this.len;
+        this.count++;
+      }
+      p = stop + 1;
+    }
+  }
+
+  /** Adds a signer parameter: `key` is unreserved ASCII, value bytes are encoded here. Returns its entry. */
+  addOwn(key: string, value: Uint8Array, start: number, end: number): number {
+    const e = this.count++;
+    const { arena } = this;
+    this.keyStart[e] = this.len;
+    for (let i = 0; i < key.length; i++) arena[this.len++] = key.charCodeAt(i);
+    this.keyEnd[e] = this.len;
+    for (let i = start; i < end; i++) this.len = encodeByteInto(value[i]!, false, arena, this.len);
+    this.valueEnd[e] = this.len;
+    return e;
+  }
+
+  /** Adds a signer parameter whose value is unreserved ASCII text. */
+  addOwnAscii(key: string, value: string): number {
+    const e = this.count++;
+    const { arena } = this;
+    this.keyStart[e] = this.len;
+    for (let i = 0; i < key.length; i++) arena[this.len++] = key.charCodeAt(i);
+    this.keyEnd[e] = this.len;
+    for (let i = 0; i < value.length; i++) arena[this.len++] = value.charCodeAt(i);
+    this.valueEnd[e] = this.len;
+    return e;
+  }
+
+  /** Adds a signer parameter whose value is already encoded (e.g. `host%3Bx-amz-date`). */
+  addOwnEncoded(key: string, encoded: Uint8Array, start: number, end: number): number {
+    const e = this.count++;
+    const { arena } = this;
+    this.keyStart[e] = this.len;
+    for (let i = 0; i < key.length; i++) arena[this.len++] = key.charCodeAt(i);
+    this.keyEnd[e] = this.len;
+    for (let i = start; i < end; i++) arena[this.len++] = encoded[i]!;
+    this.valueEnd[e] = this.len;
+    return e;
+  }
+
+  /** True when a caller pair has this (encoded) key; compared case-sensitively, as AWS does. */
+  hasCallerKey(key: string): boolean {
+    for (let e = 0; e < this.count; e++) {
+      const s = this.keyStart[e]!;
+      if (this.keyEnd[e]! - s !== key.length) continue;
+      let same = true;
+      for (let i = 0; i < key.length; i++) if (this.arena[s + i] !== key.charCodeAt(i)) { same = false; break; }
+      if (same) return true;
+    }
+    return false;
+  }
+
+  /** Insertion sort by encoded key, then encoded value. Bounded: count <= maxQueryPairs + 6. */
+  sort(): void {
+    const { order } = this;
+    for (let i = 0; i < this.count; i++) order[i] = i;
+    for (let i = 1; i < this.count; i++) {
+      const e = order[i]!;
+      let j = i - 1;
+      while (j >= 0 && this.compare(order[j]!, e) > 0) {
+        order[j + 1] = order[j]!;
+        j--;
+      }
+      order[j + 1] = e;
+    }
+  }
+
+  writeCanonical(sink: HashSink): void {
+    const { arena, order } = this;
+    for (let k = 0; k < this.count; k++) {
+      const e = order[k]!;
+      if (k > 0) sink.byte(0x26);
+      sink.bytes(arena, this.keyStart[e]!, this.keyEnd[e]!);
+      sink.byte(0x3d);
+      sink.bytes(arena, this.keyEnd[e]!, this.valueEnd[e]!);
+    }
+  }
+
+  /** Copies entry e's encoded value into out at o; returns the end offset. */
+  valueInto(e: number, out: Uint8Array, o: number): number {
+    for (let i = this.keyEnd[e]!; i < this.valueEnd[e]!; i++) out[o++] = this.arena[i]!;
+    return o;
+  }
+
+  valueLength(e: number): number {
+    return this.valueEnd[e]! - this.keyEnd[e]!;
+  }
+
+  private compare(a: number, b: number): number {
+    const d = this.compareRange(this.keyStart[a]!, this.keyEnd[a]!, this.keyStart[b]!, this.keyEnd[b]!);
+    return d !== 0 ? d : this.compareRange(this.keyEnd[a]!, this.valueEnd[a]!, this.keyEnd[b]!, this.valueEnd[b]!);
+  }
+
+  private compareRange(as: number, ae: number, bs: number, be: number): number {
+    const { arena } = this;
+    const al = ae - as;
+    const bl = be - bs;
+    const n = al < bl ? al : bl;
+    for (let i = 0; i < n; i++) {
+      const d = arena[as + i]! - arena[bs + i]!;
+      if (d !== 0) return d;
+    }
+    return al - bl;
+  }
+
+  /** Percent-decodes wire[start, end) and appends its RFC 3986 encoding, within maxQueryBytes. */
+  private appendDecoded(wire: Uint8Array, start: number, end: number): void {
+    const { arena } = this;
+    const limit = this.limits.maxQueryBytes;
+    for (let i = start; i < end; i++) {
+      let b = wire[i]!;
+      if (b === 0x25) {
+        const hi = i + 2 < end ? hexDigitValue(wire[i + 1]!) : -1;
+        const lo = hi >= 0 ? hexDigitValue(wire[i + 2]!) : -1;
+        if (lo < 0) throw new SigV4Error('INVALID_PERCENT_ENCODING', 'query has a % not followed by two hex digits');
+        b = (hi << 4) | lo;
+        i += 2;
+      }
+      if (this.len + encodedSize(b, false) > limit) throw limitExceeded('maxQueryBytes', 'canonical query');
+      this.len = encodeByteInto(b, false, arena, this.len);
+    }
+  }
+}

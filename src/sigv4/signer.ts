@@ -1,0 +1,619 @@
+// The fixed-buffer SigV4 signer. See index.ts for the API summary.
+//
+// Construction allocates every buffer from the limits. sign()/presign()
+// then validate and canonicalise the request into those buffers (tables of
+// headers and query pairs), check that the output fits, and only then
+// stream the canonical request into SHA-256 and the string-to-sign into
+// HMAC-SHA256. A request that breaks a rule or a limit throws a SigV4Error
+// before anything is written to the output.
+import type { HeaderList, Sha256Factory } from '../ports.js';
+import { AMZ_DATE_BYTES, checkSigningTime, writeAmzDate } from './amz-date.js';
+import { normalizePathInPlace, writeCanonicalPath } from './canonical-path.js';
+import { SigV4Error, limitExceeded } from './errors.js';
+import { HashSink } from './hash-sink.js';
+import { HeaderTable } from './header-table.js';
+import { hexInto, isSha256Hex } from './hex.js';
+import { HMAC_SHA256_BYTES, HmacSha256 } from './hmac.js';
+import {
+  DEFAULT_LIMITS,
+  MAX_ACCESS_KEY_ID_BYTES,
+  MAX_LIMIT_VALUE,
+  MAX_METHOD_BYTES,
+  MAX_REGION_BYTES,
+  MAX_SERVICE_BYTES,
+  type SignerLimits,
+} from './limits.js';
+import { QueryTable } from './query-table.js';
+import { nobleSha256 } from './sha256-noble.js';
+import { SignedOutput } from './signed-output.js';
+import { DATE_BYTES, SigningKeyCache } from './signing-key.js';
+import { SeedState, MAX_SCOPE_BYTES } from './seed-state.js';
+import { ChunkSigner } from './chunked.js';
+import { encodedSize, encodeByteInto } from './uri-encode.js';
+import { encodeUtf8Into, UTF8_LONE_SURROGATE, UTF8_OVERFLOW } from './utf8.js';
+
+export const ALGORITHM = 'AWS4-HMAC-SHA256';
+/** sha256("") in hex: the payload hash of an empty body. */
+export const EMPTY_SHA256_HEX = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
+export const STREAMING_PAYLOAD = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD';
+export const STREAMING_PAYLOAD_TRAILER = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER';
+export const STREAMING_UNSIGNED_PAYLOAD_TRAILER = 'STREAMING-UNSIGNED-PAYLOAD-TRAILER';
+/** Longest X-Amz-Expires AWS accepts: 7 days. */
+export const MAX_EXPIRES_SECONDS = 604800;
+const PAYLOAD_HASH_BYTES = 64;
+const SIGNATURE_HEX_BYTES = 64;
+const TERMINATOR = 'aws4_request';
+const MAX_CREDENTIAL_BYTES = MAX_ACCESS_KEY_ID_BYTES + 1 + MAX_SCOPE_BYTES;
+
+/** Long-term (or STS) credentials: the signer derives and caches signing keys. */
+export interface SecretCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string | undefined;
+}
+
+/** Only a derived signing key for one date, region and service (the secret stays off the device). */
+export interface DerivedKeyCredentials {
+  accessKeyId: string;
+  signingKey: Uint8Array;
+  /** UTC date the key was derived for, 'YYYYMMDD'. */
+  date: string;
+  region: string;
+  service: string;
+  sessionToken?: string | undefined;
+}
+
+export type SignerCredentials = SecretCredentials | DerivedKeyCredentials;
+
+/** Per-signer defaults of the independent signing flags (each overridable per request). */
+export interface SigningFlags {
+  /** Remove `.`, `..` and empty path segments (default true; S3: false). */
+  normalizePath?: boolean | undefined;
+  /** Encode the wire path once more (default true; S3: false). */
+  doubleEncodePath?: boolean | undefined;
+  /** Add and sign `x-amz-content-sha256` (header mode; default false; S3: true). */
+  signBody?: boolean | undefined;
+  /** Leave the session token out of the signature and append it afterwards (default false; IoT MQTT: true). */
+  omitSessionToken?: boolean | undefined;
+}
+
+export interface SignerOptions extends SigningFlags {
+  credentials: SignerCredentials;
+  /** Signing region; for derived-key credentials it must match (or be omitted). */
+  region?: string | undefined;
+  /** Signing name (service); for derived-key credentials it must match (or be omitted). */
+  service?: string | undefined;
+  /** SHA-256 backend; default @noble/hashes. Called four times at construction, never afterwards. */
+  sha256?: Sha256Factory | undefined;
+  limits?: Partial<SignerLimits> | undefined;
+  /** Capture canonical request and string-to-sign (CLI, tests). Allocates maxDebugBytes and the debug strings. */
+  debug?: boolean | undefined;
+}
+
+export interface SigningRequest extends SigningFlags {
+  method: string;
+  /** Wire path including the query, exactly as sent (`/a%2Fb?x=1`). */
+  path: string;
+  /** Ordered, duplicates allowed. Must contain `host`. */
+  headers: HeaderList;
+  /** Body bytes, hashed for the payload hash. Exclusive with payloadHash. */
+  body?: Uint8Array | null | undefined;
+  /** Precomputed payload hash: 64 lower-case hex, UNSIGNED-PAYLOAD or a STREAMING-* value. Default sha256(""). */
+  payloadHash?: string | undefined;
+  /** Signing time, epoch milliseconds from the secure clock. */
+  timeMs: number;
+  /** Presign only: X-Amz-Expires in seconds (1..604800); 0 or absent: no X-Amz-Expires. */
+  expiresSeconds?: number | undefined;
+  /** Presign only, with omitSessionToken: put X-Amz-Security-Token after X-Amz-Signature (AWS IoT's form). */
+  sessionTokenLast?: boolean | undefined;
+}
+
+function checkLimits(partial: Partial<SignerLimits> | undefined): SignerLimits {
+  const limits: SignerLimits = { ...DEFAULT_LIMITS, ...(partial ?? {}) };
+  for (const key of Object.keys(DEFAULT_LIMITS) as Array<keyof SignerLimits>) {
+    const v = limits[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_LIMIT_VALUE) {
+      throw new SigV4Error('INVALID_REQUEST', `limit ${key} must be an integer in 0..${MAX_LIMIT_VALUE}`);
+    }
+  }
+  return limits;
+}
+
+/** Scope names (region, service): lower-case letters, digits and `-`. */
+function asciiField(value: unknown, what: string, max: number, limit: string, out: Uint8Array): number {
+  if (typeof value !== 'string' || value.length === 0) throw new SigV4Error('INVALID_CREDENTIALS', `${what} must be a non-empty string`);
+  if (value.length > max) throw limitExceeded(limit, what);
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    const ok = what === 'accessKeyId'
+      ? (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2d || c === 0x5f
+      : (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a) || c === 0x2d;
+    if (!ok) throw new SigV4Error('INVALID_CREDENTIALS', `${what} has a character outside its allowed set`);
+    out[i] = c;
+  }
+  return value.length;
+}
+
+function isTokenChar(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f || c === 0x2e;
+}
+
+export class Signer {
+  readonly limits: Readonly<SignerLimits>;
+  /** The result of the last sign()/presign() (reused; see SignedOutput). */
+  readonly output: SignedOutput;
+  /** Chunk-signing state after the last signing (read by ChunkSigner). */
+  readonly seed = new SeedState();
+  /** Chunked-upload signing, continuing from the last STREAMING-* signing (see chunked.ts). */
+  readonly chunks: ChunkSigner;
+  /** Debug mode only: canonical request and string-to-sign of the last signing. */
+  debugCanonicalRequest = '';
+  debugStringToSign = '';
+
+  private readonly flags: Required<SigningFlags>;
+  private readonly sha;
+  private readonly hmac: HmacSha256;
+  private readonly keys: SigningKeyCache;
+  private readonly sink: HashSink;
+  private readonly headers: HeaderTable;
+  private readonly query: QueryTable;
+  private readonly pathBuf: Uint8Array;
+  private readonly queryWire: Uint8Array;
+  private readonly accessKeyId = new Uint8Array(MAX_ACCESS_KEY_ID_BYTES);
+  private accessKeyIdLen = 0;
+  private readonly region = new Uint8Array(MAX_REGION_BYTES);
+  private regionLen = 0;
+  private readonly service = new Uint8Array(MAX_SERVICE_BYTES);
+  private serviceLen = 0;
+  private readonly token: Uint8Array;
+  private tokenLen = -1;
+  private tokenText = '';
+  private readonly amzDate = new Uint8Array(AMZ_DATE_BYTES);
+  private readonly credential = new Uint8Array(MAX_CREDENTIAL_BYTES);
+  private credentialLen = 0;
+  private scopeStart = 0;
+  private readonly payload = new Uint8Array(PAYLOAD_HASH_BYTES);
+  private payloadLen = 0;
+  private readonly digest = new Uint8Array(HMAC_SHA256_BYTES);
+  private readonly hexDigest = new Uint8Array(SIGNATURE_HEX_BYTES);
+  private readonly signedHeaders: Uint8Array;
+  private signedHeadersLen = 0;
+  private readonly expires = new Uint8Array(8);
+
+  constructor(options: SignerOptions) {
+    if (options === null || typeof options !== 'object') throw new SigV4Error('INVALID_REQUEST', 'options must be an object');
+    this.limits = Object.freeze(checkLimits(options.limits));
+    const limits = this.limits;
+    this.flags = {
+      normalizePath: options.normalizePath ?? true,
+      doubleEncodePath: options.doubleEncodePath ?? true,
+      signBody: options.signBody ?? false,
+      omitSessionToken: options.omitSessionToken ?? false,
+    };
+    const factory = options.sha256 ?? nobleSha256;
+    this.sha = factory();
+    this.hmac = new HmacSha256(factory());
+    this.keys = new SigningKeyCache(this.hmac);
+    this.sink = new HashSink(options.debug === true ? limits.maxDebugBytes : 0);
+    this.headers = new HeaderTable(limits);
+    this.signedHeaders = new Uint8Array(3 * (limits.maxHeaderNameBytes + 64 + limits.maxHeaders + 3));
+    // The signer's own query parameters, encoded: keys, credential, date,
+    // expires, token (up to 3 bytes per byte) and signed headers.
+    const ownQueryBytes = 128 + 3 * MAX_CREDENTIAL_BYTES + AMZ_DATE_BYTES + 8 + 3 * limits.maxTokenBytes + this.signedHeaders.length;
+    this.query = new QueryTable(limits, ownQueryBytes);
+    this.pathBuf = new Uint8Array(Math.max(1, limits.maxPathBytes));
+    this.queryWire = new Uint8Array(limits.maxQueryBytes);
+    this.token = new Uint8Array(limits.maxTokenBytes);
+    this.output = new SignedOutput(limits.maxOutputBytes);
+    this.chunks = new ChunkSigner(this.seed, factory, limits);
+    this.setCredentials(options.credentials, options.region, options.service);
+  }
+
+  /**
+   * Replaces the credentials (e.g. rotated STS credentials). Region and
+   * service are kept unless given; derived-key credentials bring their own.
+   */
+  setCredentials(credentials: SignerCredentials, region?: string, service?: string): void {
+    if (credentials === null || typeof credentials !== 'object') throw new SigV4Error('INVALID_CREDENTIALS', 'credentials must be an object');
+    const derived = 'signingKey' in credentials;
+    const r = derived ? (credentials as DerivedKeyCredentials).region : region;
+    const s = derived ? (credentials as DerivedKeyCredentials).service : service;
+    if (derived && ((region !== undefined && region !== r) || (service !== undefined && service !== s))) {
+      throw new SigV4Error('INVALID_CREDENTIALS', 'region/service differ from the derived key');
+    }
+    const ak = credentials.accessKeyId;
+    // Validate everything into locals first: a bad credential changes nothing.
+    const akBuf = new Uint8Array(MAX_ACCESS_KEY_ID_BYTES);
+    const akLen = asciiField(ak, 'accessKeyId', MAX_ACCESS_KEY_ID_BYTES, 'MAX_ACCESS_KEY_ID_BYTES', akBuf);
+    const regionBuf = new Uint8Array(MAX_REGION_BYTES);
+    const regionLen = r === undefined && this.regionLen > 0 ? -1 : asciiField(r, 'region', MAX_REGION_BYTES, 'MAX_REGION_BYTES', regionBuf);
+    const serviceBuf = new Uint8Array(MAX_SERVICE_BYTES);
+    const serviceLen = s === undefined && this.serviceLen > 0 ? -1 : asciiField(s, 'service', MAX_SERVICE_BYTES, 'MAX_SERVICE_BYTES', serviceBuf);
+    const token = credentials.sessionToken;
+    let tokenLen = -1;
+    const tokenBuf = new Uint8Array(this.token.length);
+    if (token !== undefined && token !== null && token !== '') {
+      if (typeof token !== 'string') throw new SigV4Error('INVALID_CREDENTIALS', 'sessionToken must be a string');
+      tokenLen = encodeUtf8Into(token, 0, token.length, tokenBuf, 0, tokenBuf.length);
+      if (tokenLen === UTF8_OVERFLOW) throw limitExceeded('maxTokenBytes', 'session token');
+      if (tokenLen === UTF8_LONE_SURROGATE) throw new SigV4Error('INVALID_UTF16', 'session token contains a lone surrogate');
+      for (let i = 0; i < tokenLen; i++) {
+        const c = tokenBuf[i]!;
+        if (c < 0x20 || c === 0x7f) throw new SigV4Error('INVALID_CREDENTIALS', 'session token contains a control character');
+      }
+    }
+    if (derived) {
+      const d = credentials as DerivedKeyCredentials;
+      this.keys.setDerived(d.signingKey, d.date);
+    } else {
+      this.keys.setSecret((credentials as SecretCredentials).secretAccessKey);
+    }
+    this.accessKeyId.set(akBuf);
+    this.accessKeyIdLen = akLen;
+    if (regionLen >= 0) {
+      this.region.set(regionBuf);
+      this.regionLen = regionLen;
+    }
+    if (serviceLen >= 0) {
+      this.service.set(serviceBuf);
+      this.serviceLen = serviceLen;
+    }
+    this.token.set(tokenBuf);
+    this.tokenLen = tokenLen;
+    this.tokenText = tokenLen >= 0 ? (token as string) : '';
+    this.seed.valid = false;
+  }
+
+  /** Signs with the Authorization header. Returns this.output (mode 'header'). */
+  sign(request: SigningRequest): SignedOutput {
+    return this.run(request, false);
+  }
+
+  /** Presigns: X-Amz-* query parameters. Returns this.output (mode 'query'). */
+  presign(request: SigningRequest): SignedOutput {
+    return this.run(request, true);
+  }
+
+  /** Convenience: sign() and return the headers to add (allocates them). */
+  signHeaders(request: SigningRequest): HeaderList {
+    return this.sign(request).headers();
+  }
+
+  /** Convenience: presign() and return the wire path with the presigned query (allocates it). */
+  presignPath(request: SigningRequest): string {
+    return this.presign(request).pathAndQuery();
+  }
+
+  /** Overwrites secret, derived key and token in RAM. The signer is unusable until setCredentials(). */
+  wipe(): void {
+    this.keys.wipe();
+    this.hmac.wipe();
+    this.token.fill(0);
+    this.tokenLen = -1;
+    this.tokenText = '';
+    this.accessKeyIdLen = 0;
+    this.seed.key.fill(0);
+    this.seed.valid = false;
+  }
+
+  private run(request: SigningRequest, query: boolean): SignedOutput {
+    const out = this.output;
+    out.clear();
+    this.seed.valid = false;
+    if (this.accessKeyIdLen === 0) throw new SigV4Error('INVALID_STATE', 'signer has no credentials (wiped)');
+    if (request === null || typeof request !== 'object') throw new SigV4Error('INVALID_REQUEST', 'request must be an object');
+    const normalize = request.normalizePath ?? this.flags.normalizePath;
+    const doubleEncode = request.doubleEncodePath ?? this.flags.doubleEncodePath;
+    const signBody = request.signBody ?? this.flags.signBody;
+    const omitToken = request.omitSessionToken ?? this.flags.omitSessionToken;
+    const hasToken = this.tokenLen >= 0;
+    const signToken = hasToken && !omitToken;
+
+    checkSigningTime(request.timeMs);
+    writeAmzDate(request.timeMs, this.amzDate, 0);
+    const method = this.checkMethod(request.method);
+    const expiresLen = query ? this.checkExpires(request.expiresSeconds) : 0;
+    this.payloadHash(request);
+
+    // Path and query: UTF-8 into fixed buffers, path normalised in place.
+    const path = request.path;
+    if (typeof path !== 'string') throw new SigV4Error('INVALID_REQUEST', 'path must be a string');
+    let q = path.indexOf('?');
+    if (q < 0) q = path.length;
+    if (path.length > 0 && path.charCodeAt(0) !== 0x2f) throw new SigV4Error('INVALID_REQUEST', "path must start with '/'");
+    if (path.indexOf('#') >= 0) throw new SigV4Error('INVALID_REQUEST', 'path must not contain a fragment');
+    let pathLen = this.utf8(path, 0, q, this.pathBuf, 'maxPathBytes', 'path');
+    if (normalize) pathLen = normalizePathInPlace(this.pathBuf, pathLen);
+    const queryLen = q < path.length ? this.utf8(path, q + 1, path.length, this.queryWire, 'maxQueryBytes', 'query') : 0;
+    const qt = this.query;
+    qt.reset();
+    qt.parseWire(this.queryWire, 0, queryLen);
+
+    // Headers.
+    const ht = this.headers;
+    ht.reset();
+    const list = request.headers;
+    if (!Array.isArray(list)) throw new SigV4Error('INVALID_REQUEST', 'headers must be an array of [name, value]');
+    for (let i = 0; i < list.length; i++) {
+      const h = list[i];
+      if (!Array.isArray(h) || h.length !== 2) throw new SigV4Error('INVALID_REQUEST', `header ${i} must be a [name, value] pair`);
+      ht.addCaller(h[0], h[1], i);
+    }
+    if (!ht.has('host')) throw new SigV4Error('INVALID_REQUEST', 'a host header is required');
+    if (ht.has('authorization')) throw new SigV4Error('RESERVED_NAME', 'authorization is added by the signer');
+    if (!query) {
+      if (ht.has('x-amz-date')) throw new SigV4Error('RESERVED_NAME', 'x-amz-date is added by the signer');
+      if (hasToken && ht.has('x-amz-security-token')) throw new SigV4Error('RESERVED_NAME', 'x-amz-security-token is added by the signer');
+      if (signBody && ht.has('x-amz-content-sha256')) throw new SigV4Error('RESERVED_NAME', 'x-amz-content-sha256 is added by the signer (signBody)');
+    } else {
+      for (const key of RESERVED_QUERY_KEYS) {
+        if (qt.hasCallerKey(key)) throw new SigV4Error('RESERVED_NAME', `${key} is added by the signer`);
+      }
+    }
+
+    // Credential scope: accessKeyId/YYYYMMDD/region/service/aws4_request.
+    this.buildCredential();
+    this.keys.ensure(this.amzDate, 0, this.region, this.regionLen, this.service, this.serviceLen);
+
+    // The signer's own headers or parameters.
+    if (!query) {
+      ht.addOwn('x-amz-date', this.amzDate, 0, AMZ_DATE_BYTES);
+      if (signToken) ht.addOwn('x-amz-security-token', this.token, 0, this.tokenLen);
+      if (signBody) ht.addOwn('x-amz-content-sha256', this.payload, 0, this.payloadLen);
+    }
+    ht.sort();
+    this.signedHeadersLen = ht.signedHeadersInto(this.signedHeaders, 0, false);
+    if (query) {
+      qt.addOwnAscii('X-Amz-Algorithm', ALGORITHM);
+      qt.addOwn('X-Amz-Credential', this.credential, 0, this.credentialLen);
+      qt.addOwn('X-Amz-Date', this.amzDate, 0, AMZ_DATE_BYTES);
+      if (expiresLen > 0) qt.addOwn('X-Amz-Expires', this.expires, 0, expiresLen);
+      // An omitted token is appended to the output only, not to the canonical query.
+      if (signToken) qt.addOwn('X-Amz-Security-Token', this.token, 0, this.tokenLen);
+      qt.addOwn('X-Amz-SignedHeaders', this.signedHeaders, 0, this.signedHeadersLen);
+    }
+    qt.sort();
+
+    // Output size is known now: refuse before hashing anything.
+    const needed = query
+      ? this.presignBytes(path, expiresLen, hasToken)
+      : AMZ_DATE_BYTES + this.authorizationBytes() + (hasToken ? this.tokenLen : 0) + (signBody ? this.payloadLen : 0);
+    if (needed > out.bytes.length) throw limitExceeded('maxOutputBytes', 'signed output');
+
+    // Canonical request, streamed into SHA-256.
+    const sink = this.sink;
+    sink.resetCapture();
+    sink.begin(this.sha);
+    this.sha.reset();
+    sink.ascii(method);
+    sink.byte(0x0a);
+    writeCanonicalPath(sink, this.pathBuf, 0, pathLen, doubleEncode);
+    sink.byte(0x0a);
+    qt.writeCanonical(sink);
+    sink.byte(0x0a);
+    ht.writeCanonical(sink);
+    sink.byte(0x0a);
+    sink.bytes(this.signedHeaders, 0, this.signedHeadersLen);
+    sink.byte(0x0a);
+    sink.bytes(this.payload, 0, this.payloadLen);
+    sink.end();
+    this.sha.finish(this.digest, 0);
+    if (sink.debug) this.debugCanonicalRequest = sink.capturedSection();
+
+    // String to sign, streamed into HMAC with the signing key.
+    hexInto(this.digest, 0, HMAC_SHA256_BYTES, this.hexDigest, 0);
+    this.hmac.setKey(this.keys.key, 0, HMAC_SHA256_BYTES);
+    this.hmac.begin();
+    sink.begin(this.hmac);
+    sink.ascii(ALGORITHM);
+    sink.byte(0x0a);
+    sink.bytes(this.amzDate, 0, AMZ_DATE_BYTES);
+    sink.byte(0x0a);
+    sink.bytes(this.credential, this.scopeStart, this.credentialLen);
+    sink.byte(0x0a);
+    sink.bytes(this.hexDigest, 0, SIGNATURE_HEX_BYTES);
+    sink.end();
+    this.hmac.finish(this.digest, 0);
+    if (sink.debug) this.debugStringToSign = sink.capturedSection();
+    hexInto(this.digest, 0, HMAC_SHA256_BYTES, this.hexDigest, 0);
+
+    if (query) this.writePresigned(path, expiresLen, hasToken, signToken, request.sessionTokenLast === true);
+    else this.writeHeaders(hasToken, signBody);
+    this.saveSeed();
+    return out;
+  }
+
+  private checkMethod(method: unknown): string {
+    if (typeof method !== 'string' || method.length === 0) throw new SigV4Error('INVALID_REQUEST', 'method must be a non-empty string');
+    if (method.length > MAX_METHOD_BYTES) throw limitExceeded('MAX_METHOD_BYTES', 'method');
+    for (let i = 0; i < method.length; i++) {
+      if (!isTokenChar(method.charCodeAt(i))) throw new SigV4Error('INVALID_REQUEST', 'method is not a token');
+    }
+    return method;
+  }
+
+  /** Writes the decimal expiry into this.expires; returns its length (0: none). */
+  private checkExpires(expires: number | undefined): number {
+    if (expires === undefined || expires === 0) return 0;
+    if (typeof expires !== 'number' || !Number.isInteger(expires) || expires < 1 || expires > MAX_EXPIRES_SECONDS) {
+      throw new SigV4Error('INVALID_REQUEST', `expiresSeconds must be an integer in 1..${MAX_EXPIRES_SECONDS}`);
+    }
+    let n = 0;
+    for (let v = expires; v > 0; v = Math.floor(v / 10)) n++;
+    for (let i = n - 1, v = expires; i >= 0; i--, v = Math.floor(v / 10)) this.expires[i] = 0x30 + (v % 10);
+    return n;
+  }
+
+  /** Sets this.payload to the payload hash (hex, or a literal). */
+  private payloadHash(request: SigningRequest): void {
+    const { body, payloadHash } = request;
+    const hasBody = body !== undefined && body !== null;
+    if (hasBody && payloadHash !== undefined) throw new SigV4Error('INVALID_REQUEST', 'give body or payloadHash, not both');
+    if (hasBody) {
+      if (!(body instanceof Uint8Array)) throw new SigV4Error('INVALID_REQUEST', 'body must be a Uint8Array');
+      this.sha.reset();
+      this.sha.update(body, 0, body.length);
+      this.sha.finish(this.digest, 0);
+      this.payloadLen = hexInto(this.digest, 0, HMAC_SHA256_BYTES, this.payload, 0);
+      return;
+    }
+    const text = payloadHash === undefined ? EMPTY_SHA256_HEX : payloadHash;
+    if (
+      typeof text !== 'string' ||
+      !(isSha256Hex(text) || text === UNSIGNED_PAYLOAD || text === STREAMING_PAYLOAD || text === STREAMING_PAYLOAD_TRAILER || text === STREAMING_UNSIGNED_PAYLOAD_TRAILER)
+    ) {
+      throw new SigV4Error('INVALID_REQUEST', 'payloadHash must be 64 lower-case hex digits, UNSIGNED-PAYLOAD or a STREAMING-* value');
+    }
+    for (let i = 0; i < text.length; i++) this.payload[i] = text.charCodeAt(i);
+    this.payloadLen = text.length;
+  }
+
+  private utf8(text: string, from: number, to: number, out: Uint8Array, limit: string, what: string): number {
+    const r = encodeUtf8Into(text, from, to, out, 0, out.length);
+    if (r === UTF8_OVERFLOW) throw limitExceeded(limit, what);
+    if (r === UTF8_LONE_SURROGATE) throw new SigV4Error('INVALID_UTF16', `${what} contains a lone surrogate`);
+    return r;
+  }
+
+  private buildCredential(): void {
+    const c = this.credential;
+    let o = 0;
+    for (let i = 0; i < this.accessKeyIdLen; i++) c[o++] = this.accessKeyId[i]!;
+    c[o++] = 0x2f;
+    this.scopeStart = o;
+    for (let i = 0; i < DATE_BYTES; i++) c[o++] = this.amzDate[i]!;
+    c[o++] = 0x2f;
+    for (let i = 0; i < this.regionLen; i++) c[o++] = this.region[i]!;
+    c[o++] = 0x2f;
+    for (let i = 0; i < this.serviceLen; i++) c[o++] = this.service[i]!;
+    c[o++] = 0x2f;
+    for (let i = 0; i < TERMINATOR.length; i++) c[o++] = TERMINATOR.charCodeAt(i);
+    this.credentialLen = o;
+  }
+
+  private authorizationBytes(): number {
+    // `AWS4-HMAC-SHA256 Credential=` + credential + `, SignedHeaders=` + list + `, Signature=` + 64
+    return ALGORITHM.length + 12 + this.credentialLen + 16 + this.signedHeadersLen + 12 + SIGNATURE_HEX_BYTES;
+  }
+
+  private presignBytes(path: string, expiresLen: number, hasToken: boolean): number {
+    let n = 0;
+    for (let i = 0; i < path.length; i++) {
+      const c = path.charCodeAt(i);
+      n += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdbff ? 2 : 3; // a pair counts 2 + 2
+    }
+    let params = 1 + 'X-Amz-Algorithm='.length + ALGORITHM.length;
+    params += '&X-Amz-Credential='.length + 3 * this.credentialLen;
+    params += '&X-Amz-Date='.length + AMZ_DATE_BYTES;
+    params += '&X-Amz-SignedHeaders='.length + 3 * this.signedHeadersLen;
+    if (expiresLen > 0) params += '&X-Amz-Expires='.length + expiresLen;
+    if (hasToken) {
+      params += '&X-Amz-Security-Token='.length;
+      for (let i = 0; i < this.tokenLen; i++) params += encodedSize(this.token[i]!, false);
+    }
+    params += '&X-Amz-Signature='.length + SIGNATURE_HEX_BYTES;
+    return n + params;
+  }
+
+  private writeHeaders(hasToken: boolean, signBody: boolean): void {
+    const out = this.output;
+    const b = out.bytes;
+    let o = 0;
+    out.amzDateStart = o;
+    for (let i = 0; i < AMZ_DATE_BYTES; i++) b[o++] = this.amzDate[i]!;
+    out.amzDateEnd = o;
+    out.authorizationStart = o;
+    o = ascii(b, o, ALGORITHM);
+    o = ascii(b, o, ' Credential=');
+    for (let i = 0; i < this.credentialLen; i++) b[o++] = this.credential[i]!;
+    o = ascii(b, o, ', SignedHeaders=');
+    for (let i = 0; i < this.signedHeadersLen; i++) b[o++] = this.signedHeaders[i]!;
+    o = ascii(b, o, ', Signature=');
+    out.signatureStart = o;
+    for (let i = 0; i < SIGNATURE_HEX_BYTES; i++) b[o++] = this.hexDigest[i]!;
+    out.authorizationEnd = o;
+    if (hasToken) {
+      out.tokenStart = o;
+      for (let i = 0; i < this.tokenLen; i++) b[o++] = this.token[i]!;
+      out.tokenEnd = o;
+    }
+    if (signBody) {
+      out.contentSha256Start = o;
+      for (let i = 0; i < this.payloadLen; i++) b[o++] = this.payload[i]!;
+      out.contentSha256End = o;
+    }
+    out.dateStart = out.amzDateStart;
+    out.mode = 'header';
+  }
+
+  private writePresigned(path: string, expiresLen: number, hasToken: boolean, signToken: boolean, tokenLast: boolean): void {
+    const out = this.output;
+    const b = out.bytes;
+    let o = encodeUtf8Into(path, 0, path.length, b, 0, b.length);
+    out.pathStart = 0;
+    const q = path.indexOf('?');
+    if (q < 0) b[o++] = 0x3f;
+    else if (q < path.length - 1 && path.charCodeAt(path.length - 1) !== 0x26) b[o++] = 0x26;
+    o = ascii(b, o, 'X-Amz-Algorithm=');
+    o = ascii(b, o, ALGORITHM);
+    o = ascii(b, o, '&X-Amz-Credential=');
+    for (let i = 0; i < this.credentialLen; i++) o = encodeByteInto(this.credential[i]!, false, b, o);
+    o = ascii(b, o, '&X-Amz-Date=');
+    out.dateStart = o;
+    for (let i = 0; i < AMZ_DATE_BYTES; i++) b[o++] = this.amzDate[i]!;
+    o = ascii(b, o, '&X-Amz-SignedHeaders=');
+    for (let i = 0; i < this.signedHeadersLen; i++) o = encodeByteInto(this.signedHeaders[i]!, false, b, o);
+    if (expiresLen > 0) {
+      o = ascii(b, o, '&X-Amz-Expires=');
+      for (let i = 0; i < expiresLen; i++) b[o++] = this.expires[i]!;
+    }
+    const tokenAtEnd = hasToken && !signToken && tokenLast;
+    if (hasToken && !tokenAtEnd) o = this.writeTokenParam(b, o);
+    o = ascii(b, o, '&X-Amz-Signature=');
+    out.signatureStart = o;
+    for (let i = 0; i < SIGNATURE_HEX_BYTES; i++) b[o++] = this.hexDigest[i]!;
+    if (tokenAtEnd) o = this.writeTokenParam(b, o);
+    out.pathEnd = o;
+    out.mode = 'query';
+  }
+
+  private writeTokenParam(b: Uint8Array, o: number): number {
+    o = ascii(b, o, '&X-Amz-Security-Token=');
+    for (let i = 0; i < this.tokenLen; i++) o = encodeByteInto(this.token[i]!, false, b, o);
+    return o;
+  }
+
+  private saveSeed(): void {
+    const seed = this.seed;
+    seed.key.set(this.keys.key);
+    seed.amzDate.set(this.amzDate);
+    const scopeLen = this.credentialLen - this.scopeStart;
+    for (let i = 0; i < scopeLen; i++) seed.scope[i] = this.credential[this.scopeStart + i]!;
+    seed.scopeLen = scopeLen;
+    seed.signature.set(this.hexDigest);
+    const p = this.payloadLen;
+    seed.streaming = p === STREAMING_PAYLOAD.length && this.payloadIs(STREAMING_PAYLOAD) ? 1 : p === STREAMING_PAYLOAD_TRAILER.length && this.payloadIs(STREAMING_PAYLOAD_TRAILER) ? 2 : 0;
+    seed.valid = true;
+  }
+
+  private payloadIs(text: string): boolean {
+    for (let i = 0; i < text.length; i++) if (this.payload[i] !== text.charCodeAt(i)) return false;
+    return true;
+  }
+}
+
+const RESERVED_QUERY_KEYS = Object.freeze([
+  'X-Amz-Algorithm',
+  'X-Amz-Credential',
+  'X-Amz-Date',
+  'X-Amz-Expires',
+  'X-Amz-Security-Token',
+  'X-Amz-SignedHeaders',
+  'X-Amz-Signature',
+]);
+
+function ascii(out: Uint8Array, o: number, text: string): number {
+  for (let i = 0; i < text.length; i++) out[o++] = text.charCodeAt(i);
+  return o;
+}

@@ -1,0 +1,28 @@
+// RFC 3986 percent-encoding as SigV4 uses it: every byte except the
+// unreserved set A-Z a-z 0-9 - _ . ~ becomes %XX with upper-case hex.
+
+const UPPER_HEX = '0123456789ABCDEF';
+
+export function isUnreserved(b: number): boolean {
+  return (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) || b === 0x2d || b === 0x5f || b === 0x2e || b === 0x7e;
+}
+
+/** Bytes that encoding `b` takes (1 or 3). */
+export function encodedSize(b: number, keepSlash: boolean): number {
+  return isUnreserved(b) || (keepSlash && b === 0x2f) ? 1 : 3;
+}
+
+/**
+ * Writes the encoding of byte `b` at out[o]; returns the next offset.
+ * The caller guarantees room for 3 bytes.
+ */
+export function encodeByteInto(b: number, keepSlash: boolean, out: Uint8Array, o: number): number {
+  if (isUnreserved(b) || (keepSlash && b === 0x2f)) {
+    out[o] = b;
+    return o + 1;
+  }
+  out[o] = 0x25; // %
+  out[o + 1] = UPPER_HEX.charCodeAt(b >> 4);
+  out[o + 2] = UPPER_HEX.charCodeAt(b & 15);
+  return o + 3;
+}
