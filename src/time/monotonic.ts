@@ -71,7 +71,9 @@ export class MonotonicClock {
     if (this.range !== 0) {
       // Signed counters (Moddable's Time.ticks goes negative) and unsigned
       // ones both reduce to a step in [0, range).
-      step = ((step % this.range) + this.range) % this.range;
+      // Never form step + range when step >= 0: above 2^53 the sum is inexact.
+      step %= this.range;
+      if (step < 0) step += this.range;
       if (step >= this.halfRange) return this.disrupt('ticks-backwards');
     } else if (step < 0) {
       return this.disrupt('ticks-backwards');
