@@ -13,7 +13,7 @@ import { AMZ_DATE_BYTES } from './amz-date.js';
 import { SigV4Error } from './errors.js';
 import { HashSink } from './hash-sink.js';
 import { HeaderTable } from './header-table.js';
-import { hexInto } from './hex.js';
+import { hexInto, isSha256Hex } from './hex.js';
 import { HMAC_SHA256_BYTES, HmacSha256 } from './hmac.js';
 import type { SignerLimits } from './limits.js';
 import { MAX_SCOPE_BYTES, SEED_NOT_STREAMING, SEED_STREAMING_TRAILER, SIGNATURE_HEX_BYTES, type SeedState } from './seed-state.js';
@@ -35,7 +35,9 @@ export class ChunkSigner {
   private readonly seed: SeedState;
   private readonly sha: Sha256;
   private readonly hmac: HmacSha256;
-  private readonly sink = new HashSink(0);
+  private readonly sink: HashSink;
+  /** Debug mode only: string-to-sign of the last chunk or trailer. */
+  debugStringToSign = '';
   private readonly trailers: HeaderTable;
   private readonly key = new Uint8Array(HMAC_SHA256_BYTES);
   private readonly amzDate = new Uint8Array(AMZ_DATE_BYTES);
@@ -47,8 +49,10 @@ export class ChunkSigner {
   private trailer = false;
   private chunkBytes = 0;
 
-  constructor(seed: SeedState, sha256: Sha256Factory, limits: SignerLimits) {
+  /** `debugBytes` > 0 captures each string-to-sign (the Signer passes its debug setting). */
+  constructor(seed: SeedState, sha256: Sha256Factory, limits: SignerLimits, debugBytes = 0) {
     this.seed = seed;
+    this.sink = new HashSink(debugBytes);
     this.sha = sha256();
     this.hmac = new HmacSha256(sha256());
     this.trailers = new HeaderTable(limits);
@@ -67,6 +71,26 @@ export class ChunkSigner {
     this.signature.set(seed.signature);
     this.trailer = seed.streaming === SEED_STREAMING_TRAILER;
     this.state = CHUNKS;
+  }
+
+  /**
+   * Continues an upload from a known position: `previousSignature` (64 hex)
+   * is the signature the next chunk (`next` 'chunk') or the trailer (`next`
+   * 'trailer', after the final empty chunk) chains on. Key, date and scope
+   * come from the last STREAMING-* signing, as in begin(). For resuming after
+   * a restart, and for checking a trailer against a known chain.
+   */
+  resume(previousSignature: string, next: 'chunk' | 'trailer'): void {
+    if (typeof previousSignature !== 'string' || !isSha256Hex(previousSignature)) {
+      throw new SigV4Error('INVALID_REQUEST', 'previousSignature must be 64 lower-case hex digits');
+    }
+    if (next !== 'chunk' && next !== 'trailer') throw new SigV4Error('INVALID_REQUEST', "next must be 'chunk' or 'trailer'");
+    this.begin();
+    for (let i = 0; i < SIGNATURE_HEX_BYTES; i++) this.signature[i] = previousSignature.charCodeAt(i);
+    if (next === 'trailer') {
+      this.trailer = true;
+      this.state = FINAL_SIGNED;
+    }
   }
 
   /** Starts a chunk whose bytes arrive through updateChunk(). */
@@ -91,6 +115,7 @@ export class ChunkSigner {
     this.hmac.setKey(this.key, 0, HMAC_SHA256_BYTES);
     this.hmac.begin();
     const sink = this.sink;
+    sink.resetCapture();
     sink.begin(this.hmac);
     this.writePrefix(CHUNK_ALGORITHM);
     sink.ascii(EMPTY_SHA256_HEX);
@@ -98,6 +123,7 @@ export class ChunkSigner {
     sink.bytes(this.digestHex, 0, SIGNATURE_HEX_BYTES);
     sink.end();
     this.hmac.finish(this.digest, 0);
+    if (sink.debug) this.debugStringToSign = sink.capturedSection();
     hexInto(this.digest, 0, HMAC_SHA256_BYTES, this.signature, 0);
     this.state = this.chunkBytes === 0 ? (this.trailer ? FINAL_SIGNED : DONE) : CHUNKS;
   }
@@ -123,6 +149,7 @@ export class ChunkSigner {
     }
     table.sort();
     const sink = this.sink;
+    sink.resetCapture();
     this.sha.reset();
     sink.begin(this.sha);
     table.writeCanonical(sink);
@@ -136,6 +163,7 @@ export class ChunkSigner {
     sink.bytes(this.digestHex, 0, SIGNATURE_HEX_BYTES);
     sink.end();
     this.hmac.finish(this.digest, 0);
+    if (sink.debug) this.debugStringToSign = sink.capturedSection();
     hexInto(this.digest, 0, HMAC_SHA256_BYTES, this.signature, 0);
     this.state = DONE;
     return this.signatureHex();

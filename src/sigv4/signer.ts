@@ -206,7 +206,7 @@ export class Signer {
     this.queryWire = new Uint8Array(limits.maxQueryBytes);
     this.token = new Uint8Array(limits.maxTokenBytes);
     this.output = new SignedOutput(limits.maxOutputBytes);
-    this.chunks = new ChunkSigner(this.seed, factory, limits);
+    this.chunks = new ChunkSigner(this.seed, factory, limits, options.debug === true ? limits.maxDebugBytes : 0);
     this.setCredentials(options.credentials, options.region, options.service);
   }
 
