@@ -1,0 +1,245 @@
+// The TLS gateway: AWS IoT Core's data plane endpoint, locally.
+//   POST /topics/<uri-encoded topic>?qos=0|1   HTTPS publish, header-signed
+//   GET  /mqtt?X-Amz-...                        MQTT over WebSocket, presigned
+// Every request is verified (sigv4-verifier.ts: aws-crt re-signs it) before
+// anything reaches the broker. Faults (faults.ts) are applied here.
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import { MESSAGES, okAnswer, reject, rejectionAnswer, type Rejection, type RejectReason, type WireAnswer } from './aws-answers.js';
+import type { Broker } from './broker.js';
+import type { ShiftableClock } from './clock.js';
+import type { FaultPlan, FaultTarget, PauseMode } from './faults.js';
+import { ConnectionTracker, closeServer, listen, readBody, sendAnswer, sendAnswerOnSocket } from './http-util.js';
+import type { Observability } from './observability.js';
+import type { SigV4Verifier, VerifyPolicy } from './sigv4-verifier.js';
+import type { ServerPki } from './state-dir.js';
+
+/** AWS IoT's limit on an HTTPS publish payload. */
+export const MAX_PUBLISH_PAYLOAD_BYTES = 128 * 1024;
+/** AWS IoT's limit on a topic name, in UTF-8 bytes (and at most 7 slashes, below). */
+export const MAX_TOPIC_BYTES = 256;
+export const MAX_TOPIC_SLASHES = 7;
+/** Longest request line + headers the gateway reads (presigned URLs with 1000+ char tokens fit easily). */
+export const MAX_HEADER_BYTES = 16 * 1024;
+/** Idle keep-alive connections are closed after this long. */
+export const KEEP_ALIVE_TIMEOUT_MS = 60_000;
+
+export interface GatewayOptions {
+  host: string;
+  port: number;
+  region: string;
+  /** Signing names accepted for HTTPS publish. */
+  publishServices: readonly string[];
+  /** Signing names accepted for the MQTT WebSocket handshake. */
+  mqttServices: readonly string[];
+}
+
+export interface GatewayDeps {
+  pki: ServerPki;
+  clock: ShiftableClock;
+  verifier: SigV4Verifier;
+  broker: () => Broker;
+  faults: FaultPlan;
+  observe: Observability;
+}
+
+type Route = { kind: 'publish'; topic: string; qosText: string | null } | { kind: 'mqtt' } | { kind: 'none' };
+
+function route(method: string, wirePath: string): Route | Rejection {
+  const q = wirePath.indexOf('?');
+  const path = q < 0 ? wirePath : wirePath.slice(0, q);
+  if (path === '/mqtt') return { kind: 'mqtt' };
+  if (!path.startsWith('/topics/')) return { kind: 'none' };
+  if (method !== 'POST') return reject('method-not-allowed', `Method ${method} is not allowed on /topics; use POST.`);
+  let topic: string;
+  try {
+    topic = decodeURIComponent(path.slice('/topics/'.length));
+  } catch {
+    return reject('bad-request', 'Topic has an invalid percent-encoding.');
+  }
+  let qosText: string | null = null;
+  if (q >= 0) {
+    for (const item of wirePath.slice(q + 1).split('&')) if (item.startsWith('qos=')) qosText = item.slice(4);
+  }
+  return { kind: 'publish', topic, qosText };
+}
+
+function topicProblem(topic: string): string | null {
+  if (topic.length === 0) return 'Topic must not be empty.';
+  if (Buffer.byteLength(topic, 'utf8') > MAX_TOPIC_BYTES) return `Topic is longer than ${MAX_TOPIC_BYTES} bytes.`;
+  if (topic.split('/').length - 1 > MAX_TOPIC_SLASHES) return `Topic has more than ${MAX_TOPIC_SLASHES} forward slashes.`;
+  if (/[#+\u0000]/.test(topic)) return 'Topic must not contain wildcards (#, +) or NUL.';
+  return null;
+}
+
+export class Gateway {
+  private server: Server | null = null;
+  private readonly tracker = new ConnectionTracker();
+  private readonly held = new Set<Duplex>();
+  private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (p) => (p.has('mqtt') ? 'mqtt' : false) });
+  private paused: PauseMode | null = null;
+  private boundPort: number;
+
+  constructor(
+    private readonly options: GatewayOptions,
+    private readonly deps: GatewayDeps,
+  ) {
+    this.boundPort = options.port;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  async start(): Promise<void> {
+    const server = createServer({
+      key: this.deps.pki.server.keyPem,
+      cert: this.deps.pki.server.certPem,
+      maxHeaderSize: MAX_HEADER_BYTES,
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    });
+    this.tracker.watch(server);
+    server.on('request', (req, res) => void this.onRequest(req, res));
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.onUpgrade(req, socket, head));
+    server.on('tlsClientError', () => {});
+    this.server = server;
+    this.boundPort = await listen(server, this.boundPort, this.options.host);
+  }
+
+  async stop(): Promise<void> {
+    this.releaseHeld();
+    this.tracker.cutAll();
+    if (this.server) await closeServer(this.server);
+    this.server = null;
+    this.paused = null;
+  }
+
+  /** Cuts every open connection (HTTPS keep-alive and MQTT WebSocket sessions). */
+  cutConnections(): number {
+    const n = this.tracker.cutAll();
+    for (let i = 0; i < n; i++) this.deps.observe.countDropped();
+    return n;
+  }
+
+  async pause(mode: PauseMode): Promise<void> {
+    if (this.paused !== null) await this.resume();
+    this.paused = mode;
+    if (mode === 'refuse' && this.server) {
+      this.tracker.cutAll();
+      await closeServer(this.server);
+    }
+  }
+
+  async resume(): Promise<void> {
+    const was = this.paused;
+    this.paused = null;
+    this.releaseHeld();
+    if (was === 'refuse' && this.server) await listen(this.server, this.boundPort, this.options.host);
+  }
+
+  private releaseHeld(): void {
+    for (const s of this.held) s.destroy();
+    this.held.clear();
+  }
+
+  private hold(socket: Duplex): void {
+    this.held.add(socket);
+    socket.once('close', () => this.held.delete(socket));
+  }
+
+  private refuse(r: Rejection): WireAnswer {
+    this.deps.observe.countRejected(r.reason);
+    return rejectionAnswer(r, this.deps.clock.now());
+  }
+
+  /** Fault injection common to both routes. Returns 'drop', an answer, or null (proceed). */
+  private injected(target: FaultTarget): 'drop' | WireAnswer | null {
+    if (this.deps.faults.takeDrop(target, 'before')) {
+      this.deps.observe.countDropped();
+      return 'drop';
+    }
+    const status = this.deps.faults.takeFailure(target);
+    if (status === null) return null;
+    const message = status === 429 ? MESSAGES.throttled : status === 500 ? MESSAGES.internal : MESSAGES.unavailable;
+    return this.refuse(reject(`injected-${status}` as RejectReason, message));
+  }
+
+  private policy(kind: 'publish' | 'mqtt'): VerifyPolicy {
+    return kind === 'publish'
+      ? { region: this.options.region, services: this.options.publishServices }
+      : { region: this.options.region, services: this.options.mqttServices, emptyPayloadHash: true };
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.paused === 'hang') return this.hold(req.socket);
+    const wirePath = req.url ?? '/';
+    const r = route(req.method ?? 'GET', wirePath);
+    if ('reason' in r) return sendAnswer(res, this.refuse(r));
+    if (r.kind === 'none') return sendAnswer(res, this.refuse(reject('not-found', 'Not Found')));
+    if (r.kind === 'mqtt') return sendAnswer(res, this.refuse(reject('bad-request', 'GET /mqtt must be a WebSocket upgrade (Sec-WebSocket-Protocol: mqtt).')));
+
+    const fault = this.injected('publish');
+    if (fault === 'drop') return void req.socket.destroy();
+    if (fault !== null) return sendAnswer(res, fault);
+
+    const read = await readBody(req, MAX_PUBLISH_PAYLOAD_BYTES);
+    if (!read.ok) {
+      if (!read.tooLarge) return void req.socket.destroy();
+      return sendAnswer(res, this.refuse(reject('payload-too-large', `Payload exceeds the maximum size of ${MAX_PUBLISH_PAYLOAD_BYTES / 1024} KB.`)), true);
+    }
+    const verdict = await this.deps.verifier.verify({ method: req.method ?? 'POST', wirePath, rawHeaders: req.rawHeaders, body: read.body }, this.policy('publish'), this.deps.clock.now());
+    if (!verdict.ok) return sendAnswer(res, this.refuse(verdict.rejection));
+
+    const problem = topicProblem(r.topic);
+    if (problem !== null) return sendAnswer(res, this.refuse(reject('bad-request', problem)));
+    // AWS IoT: qos defaults to 0; only 0 and 1 are allowed.
+    const qos = r.qosText === null ? 0 : r.qosText === '0' ? 0 : r.qosText === '1' ? 1 : -1;
+    if (qos < 0) return sendAnswer(res, this.refuse(reject('bad-request', 'qos must be 0 or 1.')));
+
+    try {
+      await this.deps.broker().publish(r.topic, read.body, qos as 0 | 1);
+    } catch {
+      return sendAnswer(res, this.refuse(reject('broker-error', MESSAGES.internal)));
+    }
+    const now = this.deps.clock.now();
+    this.deps.observe.recordMessage(now, 'https', r.topic, qos, read.body, verdict.credentials.thingName);
+    this.deps.observe.countAccepted('https');
+    if (this.deps.faults.takeDrop('publish', 'after')) {
+      this.deps.observe.countDropped();
+      return void req.socket.destroy();
+    }
+    sendAnswer(res, okAnswer(now));
+  }
+
+  private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => {});
+    if (this.paused === 'hang') return this.hold(socket);
+    const wirePath = req.url ?? '/';
+    const r = route(req.method ?? 'GET', wirePath);
+    if ('reason' in r) return sendAnswerOnSocket(socket, this.refuse(r));
+    if (r.kind !== 'mqtt' || req.method !== 'GET') return sendAnswerOnSocket(socket, this.refuse(reject('not-found', 'Not Found')));
+
+    const fault = this.injected('mqtt');
+    if (fault === 'drop') return void socket.destroy();
+    if (fault !== null) return sendAnswerOnSocket(socket, fault);
+
+    const verdict = await this.deps.verifier.verify({ method: 'GET', wirePath, rawHeaders: req.rawHeaders, body: Buffer.alloc(0) }, this.policy('mqtt'), this.deps.clock.now());
+    if (!verdict.ok) return sendAnswerOnSocket(socket, this.refuse(verdict.rejection));
+    const protocols = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+    if (!protocols.includes('mqtt')) return sendAnswerOnSocket(socket, this.refuse(reject('bad-request', 'Sec-WebSocket-Protocol must include mqtt.')));
+
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.deps.observe.countAccepted('mqttConnections');
+      if (this.deps.faults.takeDrop('mqtt', 'after')) {
+        this.deps.observe.countDropped();
+        ws.terminate();
+        return;
+      }
+      const stream = createWebSocketStream(ws);
+      stream.on('error', () => {});
+      this.deps.broker().attach(stream, req);
+    });
+  }
+}

@@ -1,0 +1,6 @@
+// Programmatic API of the local dev cloud (see devcloud.ts and the README section).
+export { startDevCloud, DevCloud, DEFAULT_REGION, DEFAULT_ROLE_ALIAS, DEFAULT_PUBLISH_SERVICES, DEFAULT_MQTT_SERVICES } from './devcloud.js';
+export type { DevCloudOptions, DevCloudEndpoints } from './devcloud.js';
+export type { CounterSnapshot, LoggedMessage } from './observability.js';
+export type { RejectReason } from './aws-answers.js';
+export { DevCloudError } from './errors.js';
