@@ -418,8 +418,8 @@ export class Signer {
     if (sink.debug) this.debugStringToSign = sink.capturedSection();
     hexInto(this.digest, 0, HMAC_SHA256_BYTES, this.hexDigest, 0);
 
-    if (query) this.writePresigned(path, expiresLen, hasToken, signToken, request.sessionTokenLast === true);
-    else this.writeHeaders(hasToken, signBody);
+    const written = query ? this.writePresigned(path, expiresLen, hasToken, signToken, request.sessionTokenLast === true) : this.writeHeaders(hasToken, signBody);
+    if (written !== needed) throw new Error(`sigv4 internal: output size ${written} != computed ${needed}`);
     this.saveSeed();
     return out;
   }
@@ -497,26 +497,27 @@ export class Signer {
     return ALGORITHM.length + 12 + this.credentialLen + 16 + this.signedHeadersLen + 12 + SIGNATURE_HEX_BYTES;
   }
 
+  /** Exact size of the presigned path and query that writePresigned() produces. */
   private presignBytes(path: string, expiresLen: number, hasToken: boolean): number {
+    // The path was encoded successfully before, so its UTF-8 length is exact here.
     let n = 0;
     for (let i = 0; i < path.length; i++) {
       const c = path.charCodeAt(i);
-      n += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdbff ? 2 : 3; // a pair counts 2 + 2
+      n += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdfff ? 2 : 3; // a surrogate pair is 4 bytes
     }
-    let params = 1 + 'X-Amz-Algorithm='.length + ALGORITHM.length;
-    params += '&X-Amz-Credential='.length + 3 * this.credentialLen;
-    params += '&X-Amz-Date='.length + AMZ_DATE_BYTES;
-    params += '&X-Amz-SignedHeaders='.length + 3 * this.signedHeadersLen;
-    if (expiresLen > 0) params += '&X-Amz-Expires='.length + expiresLen;
-    if (hasToken) {
-      params += '&X-Amz-Security-Token='.length;
-      for (let i = 0; i < this.tokenLen; i++) params += encodedSize(this.token[i]!, false);
-    }
-    params += '&X-Amz-Signature='.length + SIGNATURE_HEX_BYTES;
-    return n + params;
+    const q = path.indexOf('?');
+    if (q < 0 || (q < path.length - 1 && path.charCodeAt(path.length - 1) !== 0x26)) n += 1;
+    n += 'X-Amz-Algorithm='.length + ALGORITHM.length;
+    n += '&X-Amz-Credential='.length + encodedLength(this.credential, this.credentialLen);
+    n += '&X-Amz-Date='.length + AMZ_DATE_BYTES;
+    n += '&X-Amz-SignedHeaders='.length + encodedLength(this.signedHeaders, this.signedHeadersLen);
+    if (expiresLen > 0) n += '&X-Amz-Expires='.length + expiresLen;
+    if (hasToken) n += '&X-Amz-Security-Token='.length + encodedLength(this.token, this.tokenLen);
+    n += '&X-Amz-Signature='.length + SIGNATURE_HEX_BYTES;
+    return n;
   }
 
-  private writeHeaders(hasToken: boolean, signBody: boolean): void {
+  private writeHeaders(hasToken: boolean, signBody: boolean): number {
     const out = this.output;
     const b = out.bytes;
     let o = 0;
@@ -545,9 +546,10 @@ export class Signer {
     }
     out.dateStart = out.amzDateStart;
     out.mode = 'header';
+    return o;
   }
 
-  private writePresigned(path: string, expiresLen: number, hasToken: boolean, signToken: boolean, tokenLast: boolean): void {
+  private writePresigned(path: string, expiresLen: number, hasToken: boolean, signToken: boolean, tokenLast: boolean): number {
     const out = this.output;
     const b = out.bytes;
     let o = encodeUtf8Into(path, 0, path.length, b, 0, b.length);
@@ -576,6 +578,7 @@ export class Signer {
     if (tokenAtEnd) o = this.writeTokenParam(b, o);
     out.pathEnd = o;
     out.mode = 'query';
+    return o;
   }
 
   private writeTokenParam(b: Uint8Array, o: number): number {
@@ -612,6 +615,12 @@ const RESERVED_QUERY_KEYS = Object.freeze([
   'X-Amz-SignedHeaders',
   'X-Amz-Signature',
 ]);
+
+function encodedLength(bytes: Uint8Array, len: number): number {
+  let n = 0;
+  for (let i = 0; i < len; i++) n += encodedSize(bytes[i]!, false);
+  return n;
+}
 
 function ascii(out: Uint8Array, o: number, text: string): number {
   for (let i = 0; i < text.length; i++) out[o++] = text.charCodeAt(i);
