@@ -47,6 +47,7 @@ export const GENERATOR_BOUNDS = Object.freeze({
   maxExpiresSeconds: 604800,
 });
 
+const UTF8 = new TextEncoder();
 const UNRESERVED = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~';
 const SUB_DELIMS = "!$&'()*+,;=";
 const TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -71,12 +72,12 @@ function hexEscape(rng: Prng, byte: number): string {
 /** Percent-encodes every UTF-8 byte of `text` (what a client does to a non-ASCII path). */
 function encodeAll(rng: Prng, text: string): string {
   let out = '';
-  for (const byte of new TextEncoder().encode(text)) out += hexEscape(rng, byte);
+  for (const byte of UTF8.encode(text)) out += hexEscape(rng, byte);
   return out;
 }
 
-/** One path segment. `raw` allows characters that a double-encoding signer will encode. */
-function pathSegment(rng: Prng, raw: boolean): string {
+/** One path segment as a client might write it (raw: may hold any character but `/?#`). */
+function pathSegment(rng: Prng): string {
   const parts = rng.between(1, 3);
   let s = '';
   for (let i = 0; i < parts; i++) {
@@ -95,10 +96,10 @@ function pathSegment(rng: Prng, raw: boolean): string {
         s += hexEscape(rng, rng.pick([0x2f, 0x20, 0x41, 0x25, 0x2e, 0xe9, 0x3f, 0x23, 0x00, 0x7f, 0xff]));
         break;
       case 5:
-        s += raw ? rng.pick(UNICODE) : encodeAll(rng, rng.pick(UNICODE));
+        s += rng.pick(UNICODE);
         break;
       case 6:
-        s += raw ? rng.pick([' ', '  ', '"', '<', '>', '[', ']', '{', '}', '|', '\\', '^', '`']) : hexEscape(rng, 0x20);
+        s += rng.pick([' ', '  ', '"', '<', '>', '[', ']', '{', '}', '|', '\\', '^', '`']);
         break;
       default:
         s += fromAlphabet(rng, UNRESERVED, 0, 2);
@@ -107,6 +108,31 @@ function pathSegment(rng: Prng, raw: boolean): string {
   return s;
 }
 
+/**
+ * The single encoding every AWS SDK puts on the wire for an S3 key segment:
+ * every byte except unreserved percent-encoded, upper-case hex.
+ */
+export function encodeSegmentOnce(segment: string): string {
+  let out = '';
+  for (const byte of UTF8.encode(segment)) {
+    const c = String.fromCharCode(byte);
+    out += UNRESERVED.includes(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/**
+ * A wire path. With `raw` (double-encoding signers) segments go on the wire
+ * as written. Without it (S3), the wire path is the SDK's single encoding of
+ * the segments: that is the path every S3 client sends, and the only one on
+ * which signers agree. For a path that is NOT in that form (raw `=`, `@`,
+ * `(`, lower-case hex), aws-crt and botocore sign the bytes as they are,
+ * while our signer encodes raw reserved bytes once and upper-cases escapes;
+ * S3 itself canonicalises such paths by encoding (SignatureDoesNotMatch
+ * reports for raw `=`, `@`, `(`, `)`, `*` in keys: grafana/k6-jslib-aws#78,
+ * soto-project/soto#601, mondain/jets3t#17). test/sigv4-differential.test.ts
+ * checks that rule separately.
+ */
 function path(rng: Prng, raw: boolean): string {
   const count = rng.below(GENERATOR_BOUNDS.maxPathSegments + 1);
   let p = '';
@@ -115,7 +141,10 @@ function path(rng: Prng, raw: boolean): string {
     if (kind === 0) p += '/.';
     else if (kind === 1) p += '/..';
     else if (kind === 2) p += '/';
-    else p += `/${pathSegment(rng, raw)}`;
+    else {
+      const segment = pathSegment(rng);
+      p += `/${raw ? segment : encodeSegmentOnce(segment)}`;
+    }
   }
   if (p === '' || rng.chance(0.2)) p += '/';
   return p;
@@ -228,6 +257,8 @@ function signingTime(rng: Prng): number {
 export interface GenerateOptions {
   /** Probability of S3 style signing (no normalisation, no double encoding). */
   s3Share?: number;
+  /** Put S3 (single-encoding) paths on the wire as written, not in their SDK encoding. */
+  rawS3Paths?: boolean;
 }
 
 /** One valid request. The same PRNG state always yields the same request. */
@@ -238,7 +269,7 @@ export function generateRequest(rng: Prng, options: GenerateOptions = {}): Oracl
   const normalize = s3 ? false : rng.chance(0.85);
   const mode = rng.chance(0.5) ? 'header' : 'query';
   const q = rng.chance(0.6) ? query(rng) : '';
-  const wirePath = path(rng, doubleUriEncode) + (q !== '' || rng.chance(0.03) ? `?${q}` : '');
+  const wirePath = path(rng, doubleUriEncode || options.rawS3Paths === true) + (q !== '' || rng.chance(0.03) ? `?${q}` : '');
 
   const headers: Array<[string, string]> = [];
   const hostFirst = rng.chance(0.7);
@@ -255,7 +286,7 @@ export function generateRequest(rng: Prng, options: GenerateOptions = {}): Oracl
   if (!hostFirst) headers.splice(rng.below(headers.length + 1), 0, host);
 
   const bodyKind = rng.below(4);
-  const body = bodyKind === 0 ? rng.bytes(rng.below(GENERATOR_BOUNDS.maxBodyBytes + 1)) : bodyKind === 1 ? new TextEncoder().encode('Param1=value1&Param2=%20x') : new Uint8Array(0);
+  const body = bodyKind === 0 ? rng.bytes(rng.below(GENERATOR_BOUNDS.maxBodyBytes + 1)) : bodyKind === 1 ? UTF8.encode('Param1=value1&Param2=%20x') : new Uint8Array(0);
   const payloadKind = rng.below(8);
   const payloadHash =
     payloadKind === 0 ? 'UNSIGNED-PAYLOAD' : payloadKind === 1 ? Array.from(rng.bytes(32), (b) => b.toString(16).padStart(2, '0')).join('') : payloadKind === 2 && s3 ? 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD' : null;
@@ -327,7 +358,7 @@ export function botocoreExclusion(r: OracleRequest): string | null {
 /** Percent-decodes `wire` to bytes and returns them as text, or null if they are not UTF-8. */
 function utf8OrNull(wire: string): string | null {
   const bytes: number[] = [];
-  const raw = new TextEncoder().encode(wire);
+  const raw = UTF8.encode(wire);
   for (let i = 0; i < raw.length; i++) {
     if (raw[i] === 0x25 && i + 2 < raw.length + 0 && /^[0-9a-fA-F]{2}$/.test(String.fromCharCode(raw[i + 1]!, raw[i + 2]!))) {
       bytes.push(parseInt(String.fromCharCode(raw[i + 1]!, raw[i + 2]!), 16));
