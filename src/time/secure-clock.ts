@@ -144,7 +144,7 @@ export class SecureClock {
     if (state === 'UNTRUSTED' || state === 'DISRUPTED') {
       return { state, earliest: this.floor.floorMs, latest: Infinity, bound: Infinity };
     }
-    const widen = this.widening(m, this.anchorMono, this.anchorSlept);
+    const widen = this.widening(m, this.anchorMono, this.anchorSlept) + this.mono.resolutionMs;
     const earliest = Math.max(this.floor.floorMs, Math.floor(m + this.anchorLow - widen));
     const latest = Math.ceil(m + this.anchorHigh + widen);
     return { state, earliest, latest, bound: (latest - earliest) / 2 };
@@ -285,10 +285,16 @@ export class SecureClock {
     if (this.onResyncNeeded) this.onResyncNeeded(reason);
   }
 
+  /**
+   * Rate-error widening of an interval taken at tick reading `fromMono` by
+   * tick reading `m`. Intervals are kept as functions of tick *readings*;
+   * the one tick of quantisation between the evidence's instant and "now"
+   * is added once, by now() (E = E0 + phi * elapsed + resolution).
+   */
   private widening(m: number, fromMono: number, fromSlept: number): number {
     const elapsed = Math.max(0, m - fromMono);
     const slept = Math.min(elapsed, Math.max(0, this.sleptTotalMs - fromSlept));
-    return this.phi * (elapsed - slept) + this.sleepPhi * slept + this.mono.resolutionMs;
+    return this.phi * (elapsed - slept) + this.sleepPhi * slept;
   }
 
   private dropVoidSamples(m: number): void {
@@ -312,7 +318,7 @@ export class SecureClock {
     if (!this.hasAnchor) return 'UNTRUSTED';
     const age = m - this.anchorMono;
     if (age > this.voidAfterMs) return 'UNTRUSTED';
-    const w = this.widening(m, this.anchorMono, this.anchorSlept);
+    const w = this.widening(m, this.anchorMono, this.anchorSlept) + this.mono.resolutionMs;
     if ((this.anchorHigh - this.anchorLow) / 2 + w > this.maxBoundMs) return 'UNTRUSTED';
     return age <= this.syncedForMs ? 'SYNCED' : 'FREE_RUNNING';
   }
