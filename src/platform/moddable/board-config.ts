@@ -104,7 +104,7 @@ export function parseBoard(value: unknown): BoardConfig {
     driftPpmAsleep: asNumber('board.driftPpmAsleep', b.driftPpmAsleep, 0, 1e6),
     storage: parseStorage(b.storage),
     preferenceDomain: asText('board.preferenceDomain', b.preferenceDomain, /^[A-Za-z0-9_]{1,15}$/),
-    preferenceMaxValueBytes: asInteger('board.preferenceMaxValueBytes', b.preferenceMaxValueBytes, 1, 4000),
+    preferenceMaxValueBytes: asInteger('board.preferenceMaxValueBytes', b.preferenceMaxValueBytes, 1, 3999),
     randomIsHardware: asBoolean('board.randomIsHardware', b.randomIsHardware),
   };
 }

@@ -3,8 +3,9 @@
 // tightest of the platforms we run on, checked up front so a setting that
 // works in the simulator cannot fail on the board:
 // - ESP32 NVS namespace (our domain) and key names: at most 15 characters;
-// - values: `maxValueBytes` UTF-8 bytes (board config: 4000 for ESP32 NVS
-//   strings, 63 on Pico, whose preference slots are 64 bytes with a NUL).
+// - values: `maxValueBytes` UTF-8 bytes (board config: 3999 for ESP32 NVS
+//   strings, whose 4000-byte limit includes the NUL; 62 on Pico, whose
+//   modPreferenceSet refuses more than 63 bytes, NUL included).
 // A rejected key or value throws ModdableError('PREFERENCE_LIMIT') before
 // anything is written.
 import Preference from 'preference';

@@ -33,12 +33,18 @@ function ascii(text: string): Uint8Array {
   return out;
 }
 
-function check(name: string, ok: boolean): void {
-  trace(`SMOKE ${ok ? 'ok' : 'FAILED'} ${name}\n`);
-  if (!ok) throw new Error(name);
+/** Counts passed checks; one per run of the smoke test. */
+class Tally {
+  passed = 0;
+  check(name: string, ok: boolean): void {
+    trace(`SMOKE ${ok ? 'ok' : 'FAILED'} ${name}\n`);
+    if (!ok) throw new Error(name);
+    this.passed++;
+  }
 }
 
-function syncChecks(): number {
+function syncChecks(tally: Tally): void {
+  const check = (name: string, ok: boolean): void => tally.check(name, ok);
   const board = boardConfig();
   trace(`SMOKE board ${board.name}\n`);
 
@@ -60,7 +66,7 @@ function syncChecks(): number {
   sha.update(msg, 0, 10);
   sha.update(msg, 10, msg.length);
   sha.finish(out, 0);
-  check('sha256 of 448-bit message in two parts', hex(out.subarray(0, 32)) === '248d6a61d20638b8e5c0269939e1a69b8c77f7e0f20ce7c6ba5b2839e7df7ad0' );
+  check('sha256 of 448-bit message in two parts', hex(out.subarray(0, 32)) === '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1');
 
   const kv = new PreferenceKeyValue({ domain: board.preferenceDomain, maxValueBytes: board.preferenceMaxValueBytes });
   const stamp = String(t0 % 100000);
@@ -76,7 +82,7 @@ function syncChecks(): number {
 
   const storage = board.storage;
   if (storage.kind === 'file') {
-    const flash = new FileFlash({ path: 'smoke-' + storage.path, blockSize: storage.blockSize, blockCount: 4 });
+    const flash = new FileFlash({ path: 'agent-smoke-flash.bin', blockSize: storage.blockSize, blockCount: 4 });
     const buf = new Uint8Array(8);
     flash.erase(1);
     flash.read(flash.blockSize, buf, 0, 8);
@@ -97,7 +103,6 @@ function syncChecks(): number {
   const r = new Uint8Array(32);
   random.fill(r);
   check('random fills bytes', r.some((b) => b !== 0));
-  return 8;
 }
 
 function udpCheck(done: (ok: boolean) => void): void {
@@ -127,9 +132,9 @@ function udpCheck(done: (ok: boolean) => void): void {
 }
 
 export default function main(): void {
-  let passed = 0;
+  const tally = new Tally();
   try {
-    passed = syncChecks();
+    syncChecks(tally);
   } catch (e) {
     trace(`SMOKE FAIL ${e instanceof Error ? e.message : 'exception'}\n`);
     return;
@@ -139,7 +144,7 @@ export default function main(): void {
       trace('SMOKE FAILED udp echo round trip\nSMOKE FAIL udp\n');
       return;
     }
-    trace('SMOKE ok udp echo round trip\n');
-    trace(`SMOKE PASS ${passed + 1}\n`);
+    tally.check('udp echo round trip', true);
+    trace(`SMOKE PASS ${tally.passed}\n`);
   });
 }
