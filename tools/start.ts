@@ -1,0 +1,301 @@
+// `npm start`: the agent on a virtual device against a local cloud.
+//
+// Starts, on loopback: the dev cloud (TLS gateway verifying every signature
+// with aws-crt, mutual-TLS credentials provider, MQTT broker) and three SNTP
+// servers; provisions a device; then runs the firmware bundle
+// (build/xs/vdevice.js) inside the XS engine with real I/O, and shows a live
+// status line. Options point it at real endpoints instead.
+//
+//   npm start -- [--duration S] [--json] [--transport https|mqtt]
+//                [--restart-cloud-at S] [--liar] [--thing NAME]
+//                [--endpoint HOST:PORT --credentials-endpoint HOST:PORT
+//                 --role-alias A --region R --ca FILE --cert FILE --key FILE
+//                 --time-server IP:PORT ...]
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { VirtualDevice } from './vdevice/host.js';
+import { SntpServer } from './timeserver/sntp-server.js';
+import { startDevCloud, type DevCloud } from './devcloud/devcloud.js';
+
+interface StartOptions {
+  durationS: number | null;
+  json: boolean;
+  transport: 'https' | 'mqtt';
+  restartCloudAtS: number | null;
+  liar: boolean;
+  thing: string;
+  fresh: boolean;
+  endpoint: string | null;
+  credentialsEndpoint: string | null;
+  roleAlias: string | null;
+  region: string;
+  ca: string | null;
+  cert: string | null;
+  key: string | null;
+  timeServers: string[];
+  sampleIntervalMs: number;
+}
+
+/** Everything the firmware reports through the `status` op (src/agent.ts AgentStatus). */
+type Status = Record<string, unknown> & {
+  generated?: number;
+  health?: Record<string, unknown> & { failClosed?: Record<string, number> };
+};
+
+const STATUS_INTERVAL_MS = 1000;
+/** Sample interval in the virtual device: fast, to show traffic within a short run. */
+const DEFAULT_SAMPLE_INTERVAL_MS = 500;
+const DRAIN_GRACE_MS = 5000;
+
+function parseArgs(argv: string[]): StartOptions {
+  const o: StartOptions = {
+    durationS: null,
+    json: false,
+    transport: 'https',
+    restartCloudAtS: null,
+    liar: false,
+    thing: 'vdevice-1',
+    fresh: true,
+    endpoint: null,
+    credentialsEndpoint: null,
+    roleAlias: null,
+    region: 'us-east-1',
+    ca: null,
+    cert: null,
+    key: null,
+    timeServers: [],
+    sampleIntervalMs: DEFAULT_SAMPLE_INTERVAL_MS,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const v = () => {
+      const x = argv[++i];
+      if (x === undefined) throw new Error(`${a} needs a value`);
+      return x;
+    };
+    switch (a) {
+      case '--duration': o.durationS = Number(v()); break;
+      case '--json': o.json = true; break;
+      case '--transport': {
+        const t = v();
+        if (t !== 'https' && t !== 'mqtt') throw new Error('--transport is https or mqtt');
+        o.transport = t;
+        break;
+      }
+      case '--restart-cloud-at': o.restartCloudAtS = Number(v()); break;
+      case '--liar': o.liar = true; break;
+      case '--thing': o.thing = v(); break;
+      case '--keep-state': o.fresh = false; break;
+      case '--endpoint': o.endpoint = v(); break;
+      case '--credentials-endpoint': o.credentialsEndpoint = v(); break;
+      case '--role-alias': o.roleAlias = v(); break;
+      case '--region': o.region = v(); break;
+      case '--ca': o.ca = v(); break;
+      case '--cert': o.cert = v(); break;
+      case '--key': o.key = v(); break;
+      case '--time-server': o.timeServers.push(v()); break;
+      case '--sample-ms': o.sampleIntervalMs = Number(v()); break;
+      case '--help':
+      case '-h':
+        console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 14).join('\n'));
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown option ${a} (try --help)`);
+    }
+  }
+  if (o.durationS !== null && !(o.durationS > 0)) throw new Error('--duration must be a positive number of seconds');
+  if (!(o.sampleIntervalMs >= 10)) throw new Error('--sample-ms must be at least 10');
+  return o;
+}
+
+function hostPort(text: string, what: string): { host: string; port: number } {
+  const m = /^(.+):(\d{1,5})$/.exec(text);
+  if (!m) throw new Error(`${what} must be HOST:PORT, got ${text}`);
+  return { host: m[1]!, port: Number(m[2]) };
+}
+
+/** Unique (stream, seq) pairs and duplicates among the messages the broker received. */
+function deliveredRecords(cloud: DevCloud, device: string): { unique: Set<string>; total: number } {
+  const unique = new Set<string>();
+  let total = 0;
+  for (const m of cloud.messages()) {
+    let body: unknown;
+    try {
+      body = JSON.parse(m.payload);
+    } catch {
+      continue;
+    }
+    const env = body as { device?: string; stream?: string; records?: Array<{ seq: number }> };
+    if (env.device !== device || !Array.isArray(env.records)) continue;
+    for (const r of env.records) {
+      total++;
+      unique.add(`${env.stream}:${r.seq}`);
+    }
+  }
+  return { unique, total };
+}
+
+function statusLine(s: Status): string {
+  const h = s.health ?? {};
+  const held = Object.entries(h.failClosed ?? {})
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k}:${n}`)
+    .join(',');
+  const bound = Number(h.timeBoundMs);
+  const left = h.credentialsLeftMs === null || h.credentialsLeftMs === undefined ? '-' : `${Math.round(Number(h.credentialsLeftMs) / 1000)}s`;
+  return `time ${h.timeState ?? '?'} ±${Number.isFinite(bound) ? `${Math.round(bound)}ms` : '∞'} | creds ${left} | queue ${h.queueDepth ?? 0} | gen ${s.generated ?? 0} sent ${h.sent ?? 0} acked ${h.acked ?? 0} | held ${held || '-'}`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const o = parseArgs(argv);
+  const repo = resolve('.');
+  const bundle = join(repo, 'build', 'xs', 'vdevice.js');
+  if (!existsSync(bundle)) throw new Error(`${bundle} missing: run \`npm run build\``);
+  const runDir = join(repo, '.devcloud', 'vdevice', o.thing);
+  if (o.fresh) rmSync(runDir, { recursive: true, force: true });
+  mkdirSync(runDir, { recursive: true });
+  const say = (line: string) => {
+    if (!o.json) console.log(line);
+  };
+
+  const local = o.endpoint === null;
+  let cloud: DevCloud | null = null;
+  const ntp: SntpServer[] = [];
+  let config: Record<string, unknown>;
+  let tls: { ca: string; cert?: string; key?: string };
+  if (local) {
+    cloud = await startDevCloud({ stateDir: join(repo, '.devcloud') });
+    const device = await cloud.provision(o.thing);
+    const e = cloud.endpoints();
+    const servers: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const s = new SntpServer({ offsetMs: o.liar && i === 2 ? 600_000 : 0 });
+      const a = await s.start();
+      ntp.push(s);
+      servers.push(`${a.host}:${a.port}`);
+    }
+    tls = { ca: readFileSync(e.caFile, 'utf8'), cert: device.certPem, key: device.keyPem };
+    config = {
+      thingName: o.thing,
+      region: e.region,
+      roleAlias: e.roleAlias,
+      dataEndpoint: { host: e.host, port: e.gatewayPort },
+      credentialsEndpoint: { host: e.host, port: e.credentialsPort },
+      timeServers: servers,
+      transport: o.transport,
+      sampleIntervalMs: o.sampleIntervalMs,
+    };
+    say(`dev cloud: gateway ${e.gatewayUrl}, credentials ${e.credentialsUrl}, broker ${e.brokerUrl}`);
+    say(`time servers: ${servers.join(' ')}${o.liar ? ' (the last one lies by +600 s)' : ''}`);
+  } else {
+    if (!o.credentialsEndpoint || !o.roleAlias || !o.ca || !o.cert || !o.key || o.timeServers.length === 0) {
+      throw new Error('with --endpoint, also give --credentials-endpoint, --role-alias, --ca, --cert, --key and --time-server (at least two)');
+    }
+    tls = { ca: readFileSync(o.ca, 'utf8'), cert: readFileSync(o.cert, 'utf8'), key: readFileSync(o.key, 'utf8') };
+    config = {
+      thingName: o.thing,
+      region: o.region,
+      roleAlias: o.roleAlias,
+      dataEndpoint: hostPort(o.endpoint!, '--endpoint'),
+      credentialsEndpoint: hostPort(o.credentialsEndpoint, '--credentials-endpoint'),
+      timeServers: o.timeServers,
+      transport: o.transport,
+      sampleIntervalMs: o.sampleIntervalMs,
+    };
+  }
+  // The firmware's trusted time floor starts at its build time, as on a board.
+  config.buildTimeMs = Math.floor(statSync(bundle).mtimeMs);
+
+  let last: Status = {};
+  const logs: string[] = [];
+  const device = new VirtualDevice({
+    bundle,
+    config,
+    tls,
+    flashFile: join(runDir, 'flash.bin'),
+    flashBlockSize: 4096,
+    flashBlockCount: 64,
+    kvFile: join(runDir, 'settings.json'),
+    tickStart: 2 ** 32 - 20_000, // cross the 32-bit tick wrap 20 s into every run
+    onLog: (line) => {
+      logs.push(line);
+      if (!o.json) process.stdout.write(`\r\x1b[K[device] ${line}\n`);
+    },
+    onStatus: (s) => {
+      last = s as Status;
+    },
+  });
+  const started = Date.now();
+  await device.start();
+  const ticker = setInterval(() => {
+    if (!o.json && process.stdout.isTTY) process.stdout.write(`\r\x1b[K${statusLine(last)}`);
+    else if (!o.json) console.log(statusLine(last));
+  }, STATUS_INTERVAL_MS);
+
+  let restarted = false;
+  const restartTimer =
+    cloud && o.restartCloudAtS !== null
+      ? setTimeout(() => {
+          say('\n[start] stopping the dev cloud (simulated outage) for 3 s');
+          void cloud!
+            .pause('refuse')
+            .then(() => new Promise((r) => setTimeout(r, 3000)))
+            .then(() => cloud!.restart())
+            .then(() => {
+              restarted = true;
+              say('[start] dev cloud restarted');
+            });
+        }, o.restartCloudAtS * 1000)
+      : null;
+
+  await new Promise<void>((resolveRun) => {
+    if (o.durationS !== null) setTimeout(resolveRun, o.durationS * 1000);
+    process.once('SIGINT', () => resolveRun());
+  });
+  clearInterval(ticker);
+  if (restartTimer) clearTimeout(restartTimer);
+  // Stop sampling, give the uploader a moment to drain what is queued, then report.
+  await device.control({ command: 'stop-sampling' });
+  const drainUntil = Date.now() + DRAIN_GRACE_MS;
+  while (Date.now() < drainUntil && Number(last.health?.queueDepth ?? 0) > 0) await new Promise((r) => setTimeout(r, 200));
+  await device.control({ command: 'report' });
+  await device.stop();
+
+  const h = last.health ?? {};
+  const delivered = cloud ? deliveredRecords(cloud, o.thing) : null;
+  const counters = cloud ? cloud.counters() : null;
+  const summary = {
+    durationS: Math.round((Date.now() - started) / 1000),
+    transport: o.transport,
+    generated: Number(last.generated ?? 0),
+    acked: Number(h.acked ?? 0),
+    pending: Number(h.queueDepth ?? 0),
+    dropped: Number(h.dropped ?? 0),
+    deadLettered: Number(h.deadLettered ?? 0),
+    retried: Number(h.retried ?? 0),
+    heldBack: Object.fromEntries(Object.entries(h.failClosed ?? {}).filter(([, n]) => n > 0)),
+    gatewayRejected: counters ? counters.gatewayRejected : null,
+    injectedFaults: counters ? counters.injectedFaults : null,
+    deliveredUnique: delivered ? delivered.unique.size : null,
+    deliveredTotal: delivered ? delivered.total : null,
+    cloudRestarted: restarted,
+    timeState: h.timeState ?? null,
+    firmwareError: device.error ? device.error.message : null,
+  };
+  if (cloud) await cloud.stop();
+  for (const s of ntp) await s.close();
+  if (o.json) console.log(JSON.stringify(summary));
+  else console.log(`\n${JSON.stringify(summary, null, 2)}`);
+  return summary.firmwareError ? 1 : 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: Error) => {
+      console.error(e.message);
+      process.exit(2);
+    },
+  );
+}
