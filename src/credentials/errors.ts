@@ -1,0 +1,18 @@
+// Typed errors of the credentials client. Messages name what was wrong,
+// never the values (a response body may hold a secret).
+export type CredentialsErrorCode =
+  | 'bad-config'
+  | 'malformed-response'
+  | 'response-too-large'
+  | 'http-status'
+  | 'network'
+  | 'already-expired';
+
+export class CredentialsError extends Error {
+  override name = 'CredentialsError';
+  readonly code: CredentialsErrorCode;
+  constructor(code: CredentialsErrorCode, message: string) {
+    super(`${code}: ${message}`);
+    this.code = code;
+  }
+}

@@ -1,0 +1,33 @@
+// The fail-closed gate: nothing is signed unless the secure clock is trusted
+// within E_max and the credentials stay valid for longer than the margin,
+// judged at the clock's pessimistic end (`latest`).
+import type { AwsCredentials, TimeReading } from './deps.js';
+
+/** E_max: a clock error bound above this is too wide to sign with. */
+export const DEFAULT_MAX_BOUND_MS = 60_000;
+/** Credentials must outlive latest(now) by more than this. */
+export const DEFAULT_CREDENTIAL_MARGIN_MS = 5 * 60_000;
+
+export type GateReason = 'time-untrusted' | 'time-disrupted' | 'time-bound-too-wide' | 'credentials-missing' | 'credentials-expiring';
+
+export const GATE_REASONS: readonly GateReason[] = ['time-untrusted', 'time-disrupted', 'time-bound-too-wide', 'credentials-missing', 'credentials-expiring'];
+
+export interface GateOptions {
+  maxBoundMs: number;
+  credentialMarginMs: number;
+}
+
+/** Returns why sending is not allowed now, or null when it is. */
+export function gateReason(reading: TimeReading, credentials: AwsCredentials | null, options: GateOptions): GateReason | null {
+  if (reading.state === 'DISRUPTED') return 'time-disrupted';
+  if (reading.state !== 'SYNCED' && reading.state !== 'FREE_RUNNING') return 'time-untrusted';
+  if (!(reading.bound <= options.maxBoundMs) || !Number.isFinite(reading.latest) || !Number.isFinite(reading.earliest)) return 'time-bound-too-wide';
+  if (credentials === null) return 'credentials-missing';
+  if (!(credentials.expirationMs - reading.latest > options.credentialMarginMs)) return 'credentials-expiring';
+  return null;
+}
+
+/** The signing time: the middle of the clock's interval (within bound of true time). */
+export function signingTime(reading: TimeReading): number {
+  return Math.floor((reading.earliest + reading.latest) / 2);
+}
