@@ -9,11 +9,11 @@
 //   {"case","mode","error":{"code","message"}}
 // Exit status: 0 every case signed, 1 some case failed (its line says why),
 // 2 usage error or the engine failed.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XsWorker } from '../xs/worker.js';
-import { readCaseFiles } from './case.js';
+import { listCaseDirs, readCaseFiles } from './case.js';
 import { caseSigner, parseBotocoreCase, parseCase, signCase, type SigningCase } from './case-parse.js';
 
 export type Mode = 'header' | 'query';
@@ -36,6 +36,8 @@ A case folder holds request.txt + context.json (the layout of
 credentials {access_key_id, secret_access_key, token?}, region, service,
 timestamp, normalize, double_uri_encode, sign_body, payload_hash,
 omit_session_token, expiration_in_seconds), or botocore's <name>.req files.
+A folder that is not a case stands for every case folder below it, so
+\`sigv4 sign ../shared/vectors/sigv4\` signs every vector.
 
 Options:
   --mode header|query  sign with the Authorization header, or presign the
@@ -124,7 +126,7 @@ function errorOf(e: unknown, fallback: string): CaseError {
 export function loadCase(dir: string): SigningCase {
   if (!existsSync(dir)) throw Object.assign(new Error(`no such case folder: ${dir}`), { code: 'CASE_NOT_FOUND' });
   const files = readCaseFiles(dir);
-  const name = dir.replace(/\/+$/, '');
+  const name = dir;
   if (files['request.txt'] !== undefined) {
     return parseCase({ request: files['request.txt'], ...(files['context.json'] !== undefined ? { context: files['context.json'] } : {}) }, name);
   }
@@ -143,9 +145,33 @@ interface Job {
   parseError: CaseError | null;
 }
 
+function isCaseFolder(dir: string): boolean {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return false;
+  const names = readdirSync(dir);
+  return names.includes('request.txt') || names.some((n) => n.endsWith('.req'));
+}
+
+/** Case folders as given; a folder that is not a case stands for every case below it (sorted). */
+export function expandCaseDirs(dirs: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const dir of dirs) {
+    const trimmed = dir.length > 1 ? dir.replace(/\/+$/, '') : dir;
+    if (existsSync(trimmed) && statSync(trimmed).isDirectory() && !isCaseFolder(trimmed)) {
+      const below = listCaseDirs(trimmed).map((rel) => join(trimmed, rel));
+      if (below.length > 0) {
+        out.push(...below);
+        continue;
+      }
+    }
+    out.push(trimmed);
+  }
+  if (out.length > CLI_MAX_CASES) throw new UsageError(`at most ${CLI_MAX_CASES} case folders per run (got ${out.length})`);
+  return out;
+}
+
 function jobsFor(options: CliOptions): Job[] {
   const jobs: Job[] = [];
-  for (const dir of options.dirs) {
+  for (const dir of expandCaseDirs(options.dirs)) {
     let parsed: SigningCase | null = null;
     let parseError: CaseError | null = null;
     try {
@@ -153,7 +179,7 @@ function jobsFor(options: CliOptions): Job[] {
     } catch (e) {
       parseError = errorOf(e, 'INVALID_CASE');
     }
-    for (const mode of options.modes) jobs.push({ id: jobs.length, name: dir.replace(/\/+$/, ''), mode, parsed, parseError });
+    for (const mode of options.modes) jobs.push({ id: jobs.length, name: dir, mode, parsed, parseError });
   }
   return jobs;
 }
@@ -270,7 +296,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     lines = await signCases(options);
   } catch (e) {
-    await write(process.stderr, `sigv4: ${e instanceof Error ? e.message : String(e)}\n`);
+    await write(process.stderr, `sigv4: ${e instanceof Error ? e.message : String(e)}\n${e instanceof UsageError ? `\n${USAGE}` : ''}`);
     return 2;
   }
   await write(process.stdout, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
