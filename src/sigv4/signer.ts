@@ -340,7 +340,7 @@ export class Signer {
       if (!Array.isArray(h) || h.length !== 2) throw new SigV4Error('INVALID_REQUEST', `header ${i} must be a [name, value] pair`);
       ht.addCaller(h[0], h[1], i);
     }
-    if (!ht.has('host')) throw new SigV4Error('INVALID_REQUEST', 'a host header is required');
+    if (!ht.has('host')) throw new SigV4Error('INVALID_REQUEST', 'a host header is mandatory');
     if (ht.has('authorization')) throw new SigV4Error('RESERVED_NAME', 'authorization is added by the signer');
     if (!query) {
       if (ht.has('x-amz-date')) throw new SigV4Error('RESERVED_NAME', 'x-amz-date is added by the signer');
