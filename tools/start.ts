@@ -220,7 +220,7 @@ export async function main(argv: string[]): Promise<number> {
     tickStart: 2 ** 32 - 20_000, // cross the 32-bit tick wrap 20 s into every run
     onLog: (line) => {
       logs.push(line);
-      if (!o.json) process.stdout.write(`\r\x1b[K[device] ${line}\n`);
+      if (!o.json) process.stdout.write(`${process.stdout.isTTY ? '\r\x1b[K' : ''}[device] ${line}\n`);
     },
     onStatus: (s) => {
       last = s as Status;
@@ -258,8 +258,11 @@ export async function main(argv: string[]): Promise<number> {
   // Stop sampling, give the uploader a moment to drain what is queued, then report.
   await device.control({ command: 'stop-sampling' });
   const drainUntil = Date.now() + DRAIN_GRACE_MS;
-  while (Date.now() < drainUntil && Number(last.health?.queueDepth ?? 0) > 0) await new Promise((r) => setTimeout(r, 200));
   await device.control({ command: 'report' });
+  while (Date.now() < drainUntil && Number(last.health?.queueDepth ?? 0) > 0) {
+    await new Promise((r) => setTimeout(r, 200));
+    await device.control({ command: 'report' });
+  }
   await device.stop();
 
   const h = last.health ?? {};

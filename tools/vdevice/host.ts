@@ -5,6 +5,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { request as httpsRequest } from 'node:https';
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { closeSync, existsSync, openSync, readFileSync, readSync, writeSync, writeFileSync, ftruncateSync, fstatSync } from 'node:fs';
 import WebSocket from 'ws';
 import { XsWorker } from '../xs/worker.js';
@@ -221,7 +222,7 @@ export class VirtualDevice {
         headers,
         ca: this.options.tls.ca,
         ...(this.options.tls.cert ? { cert: this.options.tls.cert, key: this.options.tls.key } : {}),
-        servername: String(head.host),
+        ...(isIP(String(head.host)) ? {} : { servername: String(head.host) }),
         agent: false,
         timeout: 15000,
       },

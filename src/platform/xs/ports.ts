@@ -14,6 +14,7 @@ import type {
   UdpSocket,
 } from '../../ports.js';
 import type { HostBridge } from './bridge.js';
+import type { WebSocketHandlers, WebSocketLink, WebSocketPort } from '../../telemetry/deps.js';
 
 export class XsTimers implements TimerPort {
   private readonly pending = new Map<number, () => void>();
@@ -152,15 +153,9 @@ export function xsTrace(bridge: HostBridge): (line: string) => void {
   };
 }
 
-/** A WebSocket client connection as the device sees it (binary messages only). */
-export interface XsWebSocketHandlers {
-  onOpen(): void;
-  onMessage(bytes: Uint8Array): void;
-  onClose(reason: string): void;
-}
-
-export class XsWebSockets {
-  private readonly open = new Map<number, XsWebSocketHandlers>();
+/** WebSocket client (binary messages) over the host's `ws`: the uploader's WebSocketPort. */
+export class XsWebSockets implements WebSocketPort {
+  private readonly open = new Map<number, WebSocketHandlers>();
   constructor(private readonly bridge: HostBridge) {
     bridge.on('ws', (head, payload) => {
       const id = Number(head.id);
@@ -170,18 +165,18 @@ export class XsWebSockets {
       else if (head.kind === 'message') h.onMessage(payload);
       else if (head.kind === 'close') {
         this.open.delete(id);
-        h.onClose(String(head.reason));
+        const reason = String(head.reason);
+        h.onClose(reason === 'closed 1000' ? null : new Error(reason));
       }
     });
   }
-  /** Opens `url` (wss://...) with subprotocol `protocol`; returns a handle for send/close. */
-  connect(url: string, protocol: string, handlers: XsWebSocketHandlers): { send(bytes: Uint8Array): void; close(): void } {
+  connect(url: string, protocol: string, handlers: WebSocketHandlers): WebSocketLink {
     const id = this.bridge.id();
     this.open.set(id, handlers);
     this.bridge.call('ws.open', { id, url, protocol });
     return {
-      send: (bytes) => {
-        this.bridge.call('ws.send', { id }, bytes);
+      send: (bytes, start, end) => {
+        this.bridge.call('ws.send', { id }, bytes.subarray(start, end));
       },
       close: () => {
         if (this.open.has(id)) this.bridge.call('ws.close', { id });

@@ -1,0 +1,12 @@
+// Errors of the agent's own composition (configuration, wiring).
+export type AgentErrorCode = 'bad-config' | 'flash-range' | 'unsupported';
+
+export class AgentError extends Error {
+  override name = 'AgentError';
+  constructor(
+    readonly code: AgentErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,51 @@
+// Firmware entry of the virtual device: the agent inside the XS engine, its
+// ports bridged to the Node host (tools/vdevice/host.ts). Bundled by rollup
+// into build/xs/vdevice.js; `npm start` runs it.
+import { HostBridge } from './bridge.js';
+import { XsFlash, XsHttp, XsKeyValue, XsRandom, XsTicks, XsTimers, XsUdp, XsWebSockets, xsTrace } from './ports.js';
+import { Agent } from '../../agent.js';
+
+/** How often the firmware reports its status to the host's status line. */
+const STATUS_INTERVAL_MS = 1000;
+
+function boot(): void {
+  const bridge = new HostBridge();
+  bridge.install();
+  const log = xsTrace(bridge);
+  const timers = new XsTimers(bridge);
+  const config = bridge.call('config').head.config;
+  let agent: Agent;
+  try {
+    agent = new Agent(
+      {
+        ticks: new XsTicks(bridge),
+        timers,
+        random: new XsRandom(bridge),
+        udp: new XsUdp(bridge),
+        http: new XsHttp(bridge),
+        websocket: new XsWebSockets(bridge),
+        flash: new XsFlash(bridge),
+        kv: new XsKeyValue(bridge),
+        log,
+        sample: () => ({ board: 'xs-virtual' }),
+      },
+      config,
+    );
+  } catch (e) {
+    log(`agent: cannot start: ${(e as Error).message}`);
+    throw e;
+  }
+  const report = () => bridge.call('status', { status: agent.status() });
+  const tick = () => {
+    report();
+    timers.set(tick, STATUS_INTERVAL_MS);
+  };
+  bridge.on('control', (head) => {
+    if (head.command === 'stop-sampling') agent.stopSampling();
+    else if (head.command === 'report') report();
+  });
+  agent.start();
+  tick();
+}
+
+boot();
