@@ -1,0 +1,246 @@
+// MQTT 3.1.1 over WebSocket as a PublishTransport: QoS 1, one publish in
+// flight, the record batch leaves the queue only after its PUBACK. The
+// connection is opened on demand with a freshly presigned URL (signed with
+// the credentials and time the gate approved for this send), and after any
+// failure the next publish reconnects with a new URL. Every wait is bounded
+// by a timer (CONNACK, PUBACK, keep-alive).
+import type { PublishTransport, RequestSigner, SendAuth, SendOutcome, WebSocketLink, WebSocketPort } from './deps.js';
+import { ConfigError, MqttError } from './errors.js';
+import {
+  CONNACK,
+  IOT_MAX_MESSAGE_BYTES,
+  MqttDecoder,
+  PINGRESP,
+  PUBACK,
+  PUBLISH,
+  encodeConnect,
+  encodeDisconnect,
+  encodePingreq,
+  encodePuback,
+  encodePublish,
+  type MqttPacket,
+} from './mqtt-codec.js';
+import type { TimerPort } from '../ports.js';
+
+export interface MqttTransportOptions {
+  ws: WebSocketPort;
+  timer: TimerPort;
+  /** Presigns `wss://<endpoint>/mqtt` per connection; null: use `url` as is (local broker, tests). */
+  signer: RequestSigner | null;
+  url?: string;
+  clientId: string;
+  /** AWS IoT accepts 30..1200 s. Default 60. */
+  keepAliveSeconds?: number;
+  /** Default 10 s each. */
+  connectTimeoutMs?: number;
+  pubackTimeoutMs?: number;
+  /** Largest publish body; sizes the encode buffer. Default 4096, at most 128 KiB. */
+  maxPublishBytes?: number;
+  /** Largest incoming packet accepted. Default 1024 (we expect only acks and pings). */
+  maxIncomingBytes?: number;
+}
+
+export const DEFAULT_KEEPALIVE_SECONDS = 60;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_PUBACK_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_INCOMING_BYTES = 1024;
+/** Topic + fixed/variable header room on top of the body in the encode buffer. */
+const PUBLISH_OVERHEAD_BYTES = 512;
+export const MQTT_SUBPROTOCOL = 'mqtt';
+
+interface Pending {
+  topic: string;
+  body: Uint8Array;
+  callback: (outcome: SendOutcome) => void;
+}
+
+export class MqttWsTransport implements PublishTransport {
+  private readonly o: MqttTransportOptions;
+  private readonly out: Uint8Array;
+  private readonly small = new Uint8Array(8);
+  private readonly decoder: MqttDecoder;
+  private readonly keepAliveSeconds: number;
+  private link: WebSocketLink | null = null;
+  private state: 'closed' | 'connecting' | 'connected' = 'closed';
+  private pending: Pending | null = null;
+  private packetId = 0;
+  private awaitingId = 0;
+  private waitTimer: unknown = null;
+  private pingTimer: unknown = null;
+  private awaitingPong = false;
+  /** Identifies the current connection; handlers of older ones are ignored. */
+  private connectionId = 0;
+  /** Connections opened (each with a fresh URL). */
+  connects = 0;
+
+  constructor(options: MqttTransportOptions) {
+    if (options.signer === null && typeof options.url !== 'string') throw new ConfigError('bad-config', 'url required without a signer');
+    this.keepAliveSeconds = options.keepAliveSeconds ?? DEFAULT_KEEPALIVE_SECONDS;
+    if (!(Number.isInteger(this.keepAliveSeconds) && this.keepAliveSeconds >= 1 && this.keepAliveSeconds <= 0xffff)) {
+      throw new ConfigError('bad-config', 'keepAliveSeconds must be in [1, 65535]');
+    }
+    const maxBody = options.maxPublishBytes ?? 4096;
+    if (!(Number.isInteger(maxBody) && maxBody >= 1 && maxBody <= IOT_MAX_MESSAGE_BYTES)) throw new ConfigError('bad-config', 'maxPublishBytes must be in [1, 131072]');
+    this.o = options;
+    this.out = new Uint8Array(maxBody + PUBLISH_OVERHEAD_BYTES);
+    this.decoder = new MqttDecoder(options.maxIncomingBytes ?? DEFAULT_MAX_INCOMING_BYTES);
+  }
+
+  get connected(): boolean {
+    return this.state === 'connected';
+  }
+
+  publish(topic: string, body: Uint8Array, length: number, auth: SendAuth, callback: (outcome: SendOutcome) => void): void {
+    if (this.pending !== null) {
+      callback({ kind: 'retry', reason: 'busy' });
+      return;
+    }
+    this.pending = { topic, body: body.subarray(0, length), callback };
+    if (this.state === 'connected') this.sendPending();
+    else if (this.state === 'closed') this.open(auth);
+  }
+
+  close(): void {
+    if (this.state === 'connected' && this.link !== null) {
+      try {
+        this.link.send(this.small, 0, encodeDisconnect(this.small));
+      } catch {
+        // closing anyway
+      }
+    }
+    this.teardown('closed');
+  }
+
+  private open(auth: SendAuth): void {
+    let url: string;
+    try {
+      url = this.o.signer === null ? this.o.url! : this.o.signer.presignMqtt(auth.credentials, auth.timeMs);
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      this.finish({ kind: 'auth', reason: `presign-failed: ${typeof code === 'string' ? code : 'error'}` });
+      return;
+    }
+    this.state = 'connecting';
+    this.decoder.reset();
+    this.connects++;
+    const id = ++this.connectionId;
+    const handlers = {
+      onOpen: () => {
+        if (this.connectionId !== id || this.link === null) return;
+        const n = encodeConnect(this.out, { clientId: this.o.clientId, keepAliveSeconds: this.keepAliveSeconds, cleanSession: true });
+        this.link.send(this.out, 0, n);
+      },
+      onMessage: (bytes: Uint8Array) => {
+        if (this.connectionId !== id) return;
+        try {
+          this.decoder.push(bytes, 0, bytes.length, (p) => this.onPacket(p));
+        } catch (e) {
+          if (!(e instanceof MqttError)) throw e;
+          this.teardown(`protocol: ${e.code}`);
+        }
+      },
+      onClose: (error: Error | null) => {
+        if (this.connectionId !== id) return;
+        this.link = null;
+        this.teardown(error === null ? 'connection-closed' : 'connection-error');
+      },
+    };
+    this.setWait(this.o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 'connack-timeout');
+    // Ports call the handlers asynchronously (after connect() returns).
+    this.link = this.o.ws.connect(url, MQTT_SUBPROTOCOL, handlers);
+  }
+
+  private onPacket(p: MqttPacket): void {
+    switch (p.type) {
+      case CONNACK:
+        if (this.state !== 'connecting') return this.teardown('protocol: unexpected CONNACK');
+        if (p.returnCode !== 0) {
+          // 4: bad user name or password, 5: not authorized -> credentials; others: server side.
+          const outcome: SendOutcome = p.returnCode === 4 || p.returnCode === 5 ? { kind: 'auth', reason: `connack-${p.returnCode}` } : { kind: 'retry', reason: `connack-${p.returnCode}` };
+          this.finish(outcome);
+          return this.teardown('refused');
+        }
+        this.state = 'connected';
+        this.clearWait();
+        this.schedulePing();
+        if (this.pending !== null) this.sendPending();
+        return;
+      case PUBACK:
+        if (this.awaitingId === 0 || p.packetId !== this.awaitingId) return this.teardown('protocol: unexpected PUBACK');
+        this.awaitingId = 0;
+        this.clearWait();
+        this.finish({ kind: 'ack' });
+        return;
+      case PINGRESP:
+        this.awaitingPong = false;
+        return;
+      case PUBLISH:
+        // Not subscribed to anything; acknowledge QoS 1 so the broker does not resend.
+        if (p.qos === 1 && this.link !== null) this.link.send(this.small, 0, encodePuback(this.small, p.packetId));
+        return;
+      default:
+        return this.teardown('protocol: unexpected packet');
+    }
+  }
+
+  private sendPending(): void {
+    const p = this.pending!;
+    this.packetId = this.packetId >= 0xffff ? 1 : this.packetId + 1;
+    let n: number;
+    try {
+      n = encodePublish(this.out, { topic: p.topic, qos: 1, packetId: this.packetId }, p.body);
+    } catch (e) {
+      if (!(e instanceof MqttError) && (e as { code?: unknown }).code !== 'bad-utf16') throw e;
+      this.finish({ kind: 'permanent', reason: `encode: ${String((e as { code?: unknown }).code)}` });
+      return;
+    }
+    this.awaitingId = this.packetId;
+    this.setWait(this.o.pubackTimeoutMs ?? DEFAULT_PUBACK_TIMEOUT_MS, 'puback-timeout');
+    this.link!.send(this.out, 0, n);
+  }
+
+  private schedulePing(): void {
+    this.pingTimer = this.o.timer.set(() => {
+      this.pingTimer = null;
+      if (this.state !== 'connected' || this.link === null) return;
+      if (this.awaitingPong) return this.teardown('keepalive-timeout');
+      this.awaitingPong = true;
+      this.link.send(this.small, 0, encodePingreq(this.small));
+      this.schedulePing();
+    }, this.keepAliveSeconds * 1000);
+  }
+
+  private setWait(ms: number, reason: string): void {
+    this.clearWait();
+    this.waitTimer = this.o.timer.set(() => {
+      this.waitTimer = null;
+      this.teardown(reason);
+    }, ms);
+  }
+
+  private clearWait(): void {
+    if (this.waitTimer !== null) this.o.timer.clear(this.waitTimer);
+    this.waitTimer = null;
+  }
+
+  private finish(outcome: SendOutcome): void {
+    const p = this.pending;
+    this.pending = null;
+    if (p !== null) p.callback(outcome);
+  }
+
+  /** Drops the connection; a publish in flight ends with 'retry' (it may have arrived: at-least-once). */
+  private teardown(reason: string): void {
+    this.clearWait();
+    if (this.pingTimer !== null) this.o.timer.clear(this.pingTimer);
+    this.pingTimer = null;
+    this.awaitingPong = false;
+    this.awaitingId = 0;
+    this.state = 'closed';
+    this.connectionId++;
+    const link = this.link;
+    this.link = null;
+    if (link !== null) link.close();
+    this.finish({ kind: 'retry', reason });
+  }
+}
