@@ -4,7 +4,8 @@
 //   devcloud help
 import { parseArgs } from 'node:util';
 import { DEFAULT_CREDENTIAL_LIFETIME_SECONDS } from './credentials-provider.js';
-import { DEFAULT_REGION, DEFAULT_ROLE_ALIAS, DEFAULT_PUBLISH_SERVICES, startDevCloud, type DevCloud } from './devcloud.js';
+import { DEFAULT_REGION, DEFAULT_ROLE_ALIAS, DEFAULT_PUBLISH_SERVICES } from './defaults.js';
+import type { DevCloud } from './devcloud.js';
 import { DevCloudError } from './errors.js';
 import { DEFAULT_STATE_DIR, provisionDevice } from './state-dir.js';
 import type { KeyType } from './pki.js';
@@ -107,6 +108,8 @@ export async function main(argv: string[]): Promise<number> {
     if (command !== 'start') throw new DevCloudError('BAD_OPTION', `unknown command ${JSON.stringify(command)}`);
     const broker = v.broker ?? 'aedes';
     if (broker !== 'aedes' && broker !== 'mosquitto') throw new DevCloudError('BAD_OPTION', '--broker must be aedes or mosquitto');
+    // Loaded only to start: aws-crt (native) and the brokers are not needed to provision or print usage.
+    const { startDevCloud } = await import('./devcloud.js');
     const cloud: DevCloud = await startDevCloud({
       host: v.host ?? '127.0.0.1',
       hostnames: v.hostname ?? [],

@@ -18,11 +18,9 @@ import { DEFAULT_STATE_DIR, ensureServerPki, provisionDevice, type ProvisionedDe
 import type { KeyType } from './pki.js';
 import { AdminApi } from './admin-api.js';
 
-export const DEFAULT_REGION = 'us-east-1';
-export const DEFAULT_ROLE_ALIAS = 'devcloud-role-alias';
-/** HTTPS publish signing names: the service model's `iotdata`, and `iotdevicegateway` used by an AWS sample. */
-export const DEFAULT_PUBLISH_SERVICES = ['iotdata', 'iotdevicegateway'] as const;
-export const DEFAULT_MQTT_SERVICES = ['iotdevicegateway'] as const;
+import { DEFAULT_MQTT_SERVICES, DEFAULT_PUBLISH_SERVICES, DEFAULT_REGION, DEFAULT_ROLE_ALIAS } from './defaults.js';
+
+export { DEFAULT_MQTT_SERVICES, DEFAULT_PUBLISH_SERVICES, DEFAULT_REGION, DEFAULT_ROLE_ALIAS };
 
 export interface DevCloudOptions {
   /** Bind address of the gateway, credentials provider and broker. Default 127.0.0.1 (loopback only). */
