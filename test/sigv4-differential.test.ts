@@ -28,6 +28,8 @@ import { describeRequest, type OracleRequest, type OracleResult } from '../tools
 export const DIFFERENTIAL_REQUESTS = 10_000;
 /** Generation attempts allowed per compared request (excluded ones are regenerated). */
 const MAX_ATTEMPTS = 2 * DIFFERENTIAL_REQUESTS;
+/** Every n-th request is signed by a signer holding only the derived signing key. */
+const DERIVED_KEY_EVERY = 5;
 /** aws-crt signings in flight at once. */
 const CRT_BATCH = 64;
 /** Detailed mismatch reports printed (the count is always reported). */
@@ -89,6 +91,7 @@ test(`our signer matches aws-crt on ${DIFFERENTIAL_REQUESTS} generated requests 
   let mismatches = 0;
   let compared = 0;
   let excludedCrt = 0;
+  let derivedKeyRequests = 0;
   let attempt = 0;
   while (attempt < MAX_ATTEMPTS && compared < DIFFERENTIAL_REQUESTS) {
     // aws-crt signs on its own threads: keep a batch in flight to hide the latency.
@@ -98,10 +101,13 @@ test(`our signer matches aws-crt on ${DIFFERENTIAL_REQUESTS} generated requests 
       const index = attempt++;
       let mine: OracleResult | null = null;
       let failure: string | null = null;
+      // One request in DERIVED_KEY_EVERY is signed from a derived key only (no secret on the signer).
+      const derived = index % DERIVED_KEY_EVERY === 0;
+      if (derived) derivedKeyRequests++;
       try {
-        mine = ours.sign(r);
+        mine = ours.sign(r, derived);
       } catch (e) {
-        failure = `our signer refused a valid request: ${e instanceof Error ? e.message : String(e)}`;
+        failure = `our signer refused a valid request${derived ? ' (derived key)' : ''}: ${e instanceof Error ? e.message : String(e)}`;
       }
       if (crtExclusion(r) !== null) {
         // Still ours to sign; a refusal is a failure, a success has no judge here.
@@ -133,9 +139,10 @@ test(`our signer matches aws-crt on ${DIFFERENTIAL_REQUESTS} generated requests 
       }
     }
   }
-  process.stderr.write(`sigv4-differential: seed ${seed}, compared ${compared}, excluded (aws-crt cannot sign) ${excludedCrt}, coverage ${JSON.stringify(coverage)}\n`);
+  process.stderr.write(`sigv4-differential: seed ${seed}, compared ${compared}, excluded (aws-crt cannot sign) ${excludedCrt}, signed from a derived key ${derivedKeyRequests}, coverage ${JSON.stringify(coverage)}\n`);
   assert.equal(mismatches, 0, `${mismatches} of ${compared} requests differ from aws-crt (replay with SIGV4_SEED=${seed})\n${reports.join('\n')}`);
   assert.equal(compared, DIFFERENTIAL_REQUESTS, `only ${compared} comparable requests in ${MAX_ATTEMPTS} attempts`);
+  assert.ok(derivedKeyRequests > DIFFERENTIAL_REQUESTS / 10, 'derived-key signing was exercised');
   // The generator must actually reach every class it claims to cover.
   for (const key of ['header', 'query', 's3-style', 'token-omitted', 'token-signed', 'presign-no-expires', 'sign-body', 'payload-hash-given', 'query-string', 'duplicate-headers']) {
     assert.ok((coverage[key] ?? 0) > 0, `no generated request covers ${key}`);
