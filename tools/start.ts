@@ -22,7 +22,8 @@ interface StartOptions {
   json: boolean;
   transport: 'https' | 'mqtt';
   restartCloudAtS: number | null;
-  liar: boolean;
+  timeServerCount: number;
+  liars: number;
   thing: string;
   fresh: boolean;
   endpoint: string | null;
@@ -46,6 +47,7 @@ const STATUS_INTERVAL_MS = 1000;
 /** Sample interval in the virtual device: fast, to show traffic within a short run. */
 const DEFAULT_SAMPLE_INTERVAL_MS = 500;
 const DRAIN_GRACE_MS = 5000;
+const LIAR_OFFSET_MS = 600_000;
 
 function parseArgs(argv: string[]): StartOptions {
   const o: StartOptions = {
@@ -53,7 +55,8 @@ function parseArgs(argv: string[]): StartOptions {
     json: false,
     transport: 'https',
     restartCloudAtS: null,
-    liar: false,
+    timeServerCount: 3,
+    liars: 0,
     thing: 'vdevice-1',
     fresh: true,
     endpoint: null,
@@ -83,7 +86,8 @@ function parseArgs(argv: string[]): StartOptions {
         break;
       }
       case '--restart-cloud-at': o.restartCloudAtS = Number(v()); break;
-      case '--liar': o.liar = true; break;
+      case '--time-servers': o.timeServerCount = Number(v()); break;
+      case '--liars': o.liars = Number(v()); break;
       case '--thing': o.thing = v(); break;
       case '--keep-state': o.fresh = false; break;
       case '--endpoint': o.endpoint = v(); break;
@@ -106,6 +110,8 @@ function parseArgs(argv: string[]): StartOptions {
   }
   if (o.durationS !== null && !(o.durationS > 0)) throw new Error('--duration must be a positive number of seconds');
   if (!(o.sampleIntervalMs >= 10)) throw new Error('--sample-ms must be at least 10');
+  if (!(Number.isInteger(o.timeServerCount) && o.timeServerCount >= 1 && o.timeServerCount <= 8)) throw new Error('--time-servers must be 1..8');
+  if (!(Number.isInteger(o.liars) && o.liars >= 0 && o.liars <= o.timeServerCount)) throw new Error('--liars must be 0..--time-servers');
   return o;
 }
 
@@ -169,8 +175,9 @@ export async function main(argv: string[]): Promise<number> {
     const device = await cloud.provision(o.thing);
     const e = cloud.endpoints();
     const servers: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      const s = new SntpServer({ offsetMs: o.liar && i === 2 ? 600_000 : 0 });
+    for (let i = 0; i < o.timeServerCount; i++) {
+      // The last `liars` servers are 10 minutes fast: enough to break SigV4 (5 min window).
+      const s = new SntpServer({ offsetMs: i >= o.timeServerCount - o.liars ? LIAR_OFFSET_MS : 0 });
       const a = await s.start();
       ntp.push(s);
       servers.push(`${a.host}:${a.port}`);
@@ -187,7 +194,7 @@ export async function main(argv: string[]): Promise<number> {
       sampleIntervalMs: o.sampleIntervalMs,
     };
     say(`dev cloud: gateway ${e.gatewayUrl}, credentials ${e.credentialsUrl}, broker ${e.brokerUrl}`);
-    say(`time servers: ${servers.join(' ')}${o.liar ? ' (the last one lies by +600 s)' : ''}`);
+    say(`time servers: ${servers.join(' ')}${o.liars ? ` (the last ${o.liars} lie by +${LIAR_OFFSET_MS / 1000} s)` : ''}`);
   } else {
     if (!o.credentialsEndpoint || !o.roleAlias || !o.ca || !o.cert || !o.key || o.timeServers.length === 0) {
       throw new Error('with --endpoint, also give --credentials-endpoint, --role-alias, --ca, --cert, --key and --time-server (at least two)');

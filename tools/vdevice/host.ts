@@ -166,7 +166,12 @@ export class VirtualDevice {
         this.udp.delete(Number(head.id));
         return this.reply();
       case 'http.request':
-        this.httpRequest(head, payload);
+        // Whatever goes wrong is the request's failure, reported as its event, never thrown into the firmware.
+        try {
+          this.httpRequest(head, payload);
+        } catch (e) {
+          void this.deliver({ ev: 'http', id: Number(head.id), error: (e as Error).message });
+        }
         return this.reply();
       case 'ws.open':
         this.wsOpen(head);
@@ -211,8 +216,11 @@ export class VirtualDevice {
 
   private httpRequest(head: Head, body: Uint8Array): void {
     const id = Number(head.id);
-    const headers: Record<string, string[]> = {};
-    for (const [name, value] of head.headers as Array<[string, string]>) (headers[name] ??= []).push(value);
+    // Repeated names stay repeated (Node sends an array as several header lines); single ones are plain strings.
+    const grouped: Record<string, string[]> = {};
+    for (const [name, value] of head.headers as Array<[string, string]>) (grouped[name.toLowerCase()] ??= []).push(value);
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, values] of Object.entries(grouped)) headers[name] = values.length === 1 ? values[0]! : values;
     const req = httpsRequest(
       {
         host: String(head.host),
