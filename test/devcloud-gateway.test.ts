@@ -240,6 +240,19 @@ describe('HTTPS publish', () => {
     assertAwsError(res, 403, 'Missing Authentication Token');
   });
 
+  test('malformed authentication is refused with a message naming what is wrong (and changes nothing)', async () => {
+    const before = cloud.counters().messagesLogged;
+    const base: Array<[string, string]> = [['host', hostHeader], ['content-length', '2'], ['x-amz-date', '20261122T120000Z']];
+    const incomplete = await send('/topics/x?qos=1', [...base, ['authorization', `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/20261122/us-east-1/iotdata/aws4_request`]], Buffer.from('{}'));
+    assertAwsError(incomplete, 403, "Authorization header requires 'SignedHeaders' parameter. Authorization header requires 'Signature' parameter.");
+    const s = await signed();
+    const auth = s.headers.find(([k]) => k.toLowerCase() === 'authorization')!;
+    assertAwsError(await send(s.path, [...s.headers, auth], s.body), 403, "Request has more than one 'authorization' header.");
+    assertAwsError(await send(s.path, replaceHeader(s.headers, 'x-amz-date', '2026-11-22T12:00:00Z'), s.body), 403, "Date must be in ISO-8601 'basic format'. Got '2026-11-22T12:00:00Z'.");
+    assertAwsError(await send(s.path, replaceHeader(s.headers, 'authorization', auth[1].replace('AWS4-HMAC-SHA256', 'AWS4-HMAC-SHA1')), s.body), 403, 'Unsupported Authorization algorithm; expected AWS4-HMAC-SHA256.');
+    assert.equal(cloud.counters().messagesLogged, before);
+  });
+
   test('a shifted gateway clock turns a fresh signature into clock skew, and Date shows the gateway time', async () => {
     cloud.shiftClock(10 * 60_000);
     try {

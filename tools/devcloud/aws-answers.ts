@@ -33,6 +33,7 @@ export type RejectReason =
   | 'injected-500'
   | 'injected-503'
   | 'broker-error'
+  | 'internal-error'
   | 'client-cert'
   | 'thing-mismatch'
   | 'unknown-role-alias';
@@ -63,6 +64,7 @@ export function reject(reason: RejectReason, message: string): Rejection {
     case 'injected-429':
       return { reason, status: 429, errorType: 'ThrottlingException', message };
     case 'broker-error':
+    case 'internal-error':
     case 'injected-500':
       return { reason, status: 500, errorType: 'InternalFailureException', message };
     case 'injected-503':

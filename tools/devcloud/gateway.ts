@@ -25,6 +25,8 @@ export const MAX_TOPIC_SLASHES = 7;
 export const MAX_HEADER_BYTES = 16 * 1024;
 /** Idle keep-alive connections are closed after this long. */
 export const KEEP_ALIVE_TIMEOUT_MS = 60_000;
+/** Simultaneous connections (HTTPS and MQTT WebSocket) the gateway accepts. */
+export const MAX_GATEWAY_CONNECTIONS = 1024;
 
 export interface GatewayOptions {
   host: string;
@@ -100,9 +102,21 @@ export class Gateway {
       maxHeaderSize: MAX_HEADER_BYTES,
       keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     });
+    server.maxConnections = MAX_GATEWAY_CONNECTIONS;
     this.tracker.watch(server);
-    server.on('request', (req, res) => void this.onRequest(req, res));
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.onUpgrade(req, socket, head));
+    // A bug or an aws-crt failure on one request must answer 500, not crash the dev cloud.
+    server.on('request', (req: IncomingMessage, res: ServerResponse) =>
+      this.onRequest(req, res).catch(() => {
+        if (!res.headersSent) sendAnswer(res, this.refuse(reject('internal-error', MESSAGES.internal)), true);
+        else res.destroy();
+      }),
+    );
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.onUpgrade(req, socket, head).catch(() => {
+        if (socket.writable) sendAnswerOnSocket(socket, this.refuse(reject('internal-error', MESSAGES.internal)));
+        else socket.destroy();
+      }),
+    );
     server.on('tlsClientError', () => {});
     this.server = server;
     this.boundPort = await listen(server, this.boundPort, this.options.host);

@@ -85,7 +85,13 @@ async function signWithCrt(
     signed_body_header: signed.has('x-amz-content-sha256') ? auth.AwsSignedBodyHeaderType.XAmzContentSha256 : auth.AwsSignedBodyHeaderType.None,
   };
   if (claim.expiresSeconds !== null) config.expiration_in_seconds = claim.expiresSeconds;
-  const out = await auth.aws_sign_request(request, config);
+  let out: http.HttpRequest;
+  try {
+    out = await auth.aws_sign_request(request, config);
+  } catch {
+    // aws-crt refuses requests it cannot canonicalise: what cannot be re-signed cannot be verified.
+    return null;
+  }
   if (query) {
     const q = out.path.indexOf('?');
     const params = new URLSearchParams(q < 0 ? '' : out.path.slice(q + 1));
