@@ -13,15 +13,17 @@ import { NodeTimers } from '../src/platform/node/timers.js';
 import { NodeUdp } from '../src/platform/node/udp.js';
 import { SecureClock } from '../src/time/secure-clock.js';
 import { SntpClient, type ServerOutcome } from '../src/time/sntp-client.js';
-import { CHRONY_PORT, chronydPath, faketimePath, startChronyServers, stopChronyServers, type ChronyServerSpec } from '../tools/chrony/servers.js';
+import { chronydPath, randomChronyPort, faketimePath, startChronyServers, stopChronyServers, type ChronyServerSpec } from '../tools/chrony/servers.js';
 
 const repo = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const skip = chronydPath() === null ? 'chronyd is not installed (Debian package chrony; .ci/run installs it)' : faketimePath() === null ? 'faketime is not installed (Debian package faketime)' : false;
 const LIAR_SHIFT_S = 600;
 const host = (n: number): string => `127.0.123.${n}`;
+/** One port for this run: other runs on the same machine use another. */
+const CHRONY_PORT = randomChronyPort();
 
 async function withServers<T>(specs: ChronyServerSpec[], fn: () => Promise<T>): Promise<T> {
-  const servers = await startChronyServers(specs);
+  const servers = await startChronyServers(specs.map((s) => ({ ...s, port: CHRONY_PORT })));
   try {
     return await fn();
   } finally {

@@ -15,7 +15,16 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** chrony's port in the platform notes; tests pass their own (see randomChronyPort). */
 export const CHRONY_PORT = 12323;
+/** Ports for concurrent runs: below Linux's ephemeral range (32768+), above well-known services. */
+const RANDOM_PORT_BASE = 20000;
+const RANDOM_PORT_SPAN = 10000;
+
+/** A random port so that two test runs on one machine (a team sharing it) do not collide. */
+export function randomChronyPort(): number {
+  return RANDOM_PORT_BASE + Math.floor(Math.random() * RANDOM_PORT_SPAN);
+}
 /** chrony can take a moment after start before it answers. */
 export const READY_TIMEOUT_MS = 10_000;
 const READY_PROBE_INTERVAL_MS = 100;
@@ -24,6 +33,8 @@ const STOP_TIMEOUT_MS = 5_000;
 export interface ChronyServerSpec {
   /** 127.0.0.N: one address per server. */
   address: string;
+  /** UDP port (default CHRONY_PORT). */
+  port?: number;
   /** Run under faketime, shifted by this many seconds (a liar). */
   shiftSeconds?: number;
   /** Serve LI=3 (no `local` directive). */
@@ -89,7 +100,7 @@ function installExitHook(): void {
 
 function config(spec: ChronyServerSpec, dir: string): string {
   return [
-    `port ${CHRONY_PORT}`,
+    `port ${spec.port ?? CHRONY_PORT}`,
     `bindaddress ${spec.address}`,
     'allow 127.0.0.0/8',
     ...(spec.unsynchronised ? [] : ['local stratum 2']),
@@ -151,7 +162,7 @@ export async function startChronyServer(spec: ChronyServerSpec): Promise<ChronyS
     address: spec.address,
     shiftSeconds: spec.shiftSeconds ?? 0,
     unsynchronised: spec.unsynchronised ?? false,
-    port: CHRONY_PORT,
+    port: spec.port ?? CHRONY_PORT,
     dir,
     child,
     log: () => output,
@@ -161,7 +172,7 @@ export async function startChronyServer(spec: ChronyServerSpec): Promise<ChronyS
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break;
-    if (await probe(spec.address, CHRONY_PORT, READY_PROBE_INTERVAL_MS)) return server;
+    if (await probe(spec.address, server.port, READY_PROBE_INTERVAL_MS)) return server;
   }
   await stopChronyServer(server);
   throw new Error(`chronyd on ${spec.address} did not answer within ${READY_TIMEOUT_MS} ms: ${output.slice(0, 500)}`);
