@@ -29,7 +29,8 @@
 // out.signature() and the *Headers/*Path/IoT helpers allocate the strings
 // they return.
 export { Signer, ALGORITHM, EMPTY_SHA256_HEX, UNSIGNED_PAYLOAD, STREAMING_PAYLOAD, STREAMING_PAYLOAD_TRAILER, STREAMING_UNSIGNED_PAYLOAD_TRAILER, MAX_EXPIRES_SECONDS } from './signer.js';
-export type { SignerOptions, SigningRequest, SigningFlags, SignerCredentials, SecretCredentials, DerivedKeyCredentials } from './signer.js';
+export type { SignerOptions, SigningRequest, SigningFlags } from './signer.js';
+export type { SignerCredentials, SecretCredentials, DerivedKeyCredentials } from './credentials.js';
 export { SignedOutput, AUTHORIZATION_HEADER, AMZ_DATE_HEADER, SECURITY_TOKEN_HEADER, CONTENT_SHA256_HEADER } from './signed-output.js';
 export type { SignedMode } from './signed-output.js';
 export { ChunkSigner } from './chunked.js';

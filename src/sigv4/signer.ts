@@ -14,20 +14,12 @@ import { HashSink } from './hash-sink.js';
 import { HeaderTable } from './header-table.js';
 import { hexInto, isSha256Hex } from './hex.js';
 import { HMAC_SHA256_BYTES, HmacSha256 } from './hmac.js';
-import {
-  DEFAULT_LIMITS,
-  MAX_ACCESS_KEY_ID_BYTES,
-  MAX_LIMIT_VALUE,
-  MAX_METHOD_BYTES,
-  MAX_REGION_BYTES,
-  MAX_SERVICE_BYTES,
-  type SignerLimits,
-} from './limits.js';
+import { DEFAULT_LIMITS, MAX_LIMIT_VALUE, MAX_METHOD_BYTES, type SignerLimits } from './limits.js';
 import { QueryTable } from './query-table.js';
 import { nobleSha256 } from './sha256-noble.js';
 import { SignedOutput } from './signed-output.js';
-import { DATE_BYTES, SigningKeyCache } from './signing-key.js';
-import { SeedState, MAX_SCOPE_BYTES } from './seed-state.js';
+import { SeedState } from './seed-state.js';
+import { CredentialStore, MAX_CREDENTIAL_BYTES, type SignerCredentials } from './credentials.js';
 import { ChunkSigner } from './chunked.js';
 import { encodedSize, encodeByteInto } from './uri-encode.js';
 import { encodeUtf8Into, UTF8_LONE_SURROGATE, UTF8_OVERFLOW } from './utf8.js';
@@ -43,28 +35,6 @@ export const STREAMING_UNSIGNED_PAYLOAD_TRAILER = 'STREAMING-UNSIGNED-PAYLOAD-TR
 export const MAX_EXPIRES_SECONDS = 604800;
 const PAYLOAD_HASH_BYTES = 64;
 const SIGNATURE_HEX_BYTES = 64;
-const TERMINATOR = 'aws4_request';
-const MAX_CREDENTIAL_BYTES = MAX_ACCESS_KEY_ID_BYTES + 1 + MAX_SCOPE_BYTES;
-
-/** Long-term (or STS) credentials: the signer derives and caches signing keys. */
-export interface SecretCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string | undefined;
-}
-
-/** Only a derived signing key for one date, region and service (the secret stays off the device). */
-export interface DerivedKeyCredentials {
-  accessKeyId: string;
-  signingKey: Uint8Array;
-  /** UTC date the key was derived for, 'YYYYMMDD'. */
-  date: string;
-  region: string;
-  service: string;
-  sessionToken?: string | undefined;
-}
-
-export type SignerCredentials = SecretCredentials | DerivedKeyCredentials;
 
 /** Per-signer defaults of the independent signing flags (each overridable per request). */
 export interface SigningFlags {
@@ -120,22 +90,8 @@ function checkLimits(partial: Partial<SignerLimits> | undefined): SignerLimits {
   return limits;
 }
 
-/** Scope names (region, service): lower-case letters, digits and `-`. */
-function asciiField(value: unknown, what: string, max: number, limit: string, out: Uint8Array): number {
-  if (typeof value !== 'string' || value.length === 0) throw new SigV4Error('INVALID_CREDENTIALS', `${what} must be a non-empty string`);
-  if (value.length > max) throw limitExceeded(limit, what);
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    const ok = what === 'accessKeyId'
-      ? (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2d || c === 0x5f
-      : (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a) || c === 0x2d;
-    if (!ok) throw new SigV4Error('INVALID_CREDENTIALS', `${what} has a character outside its allowed set`);
-    out[i] = c;
-  }
-  return value.length;
-}
-
-function isTokenChar(c: number): boolean {
+/** Method characters: letters, digits, '-', '_', '.' (a subset of RFC 7230 tchar; every real method fits). */
+function isMethodChar(c: number): boolean {
   return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f || c === 0x2e;
 }
 
@@ -154,25 +110,13 @@ export class Signer {
   private readonly flags: Required<SigningFlags>;
   private readonly sha;
   private readonly hmac: HmacSha256;
-  private readonly keys: SigningKeyCache;
+  private readonly creds: CredentialStore;
   private readonly sink: HashSink;
   private readonly headers: HeaderTable;
   private readonly query: QueryTable;
   private readonly pathBuf: Uint8Array;
   private readonly queryWire: Uint8Array;
-  private readonly accessKeyId = new Uint8Array(MAX_ACCESS_KEY_ID_BYTES);
-  private accessKeyIdLen = 0;
-  private readonly region = new Uint8Array(MAX_REGION_BYTES);
-  private regionLen = 0;
-  private readonly service = new Uint8Array(MAX_SERVICE_BYTES);
-  private serviceLen = 0;
-  private readonly token: Uint8Array;
-  private tokenLen = -1;
-  private tokenText = '';
   private readonly amzDate = new Uint8Array(AMZ_DATE_BYTES);
-  private readonly credential = new Uint8Array(MAX_CREDENTIAL_BYTES);
-  private credentialLen = 0;
-  private scopeStart = 0;
   private readonly payload = new Uint8Array(PAYLOAD_HASH_BYTES);
   private payloadLen = 0;
   private readonly digest = new Uint8Array(HMAC_SHA256_BYTES);
@@ -194,7 +138,7 @@ export class Signer {
     const factory = options.sha256 ?? nobleSha256;
     this.sha = factory();
     this.hmac = new HmacSha256(factory());
-    this.keys = new SigningKeyCache(this.hmac);
+    this.creds = new CredentialStore(this.hmac, limits.maxTokenBytes);
     this.sink = new HashSink(options.debug === true ? limits.maxDebugBytes : 0);
     this.headers = new HeaderTable(limits);
     this.signedHeaders = new Uint8Array(3 * (limits.maxHeaderNameBytes + 64 + limits.maxHeaders + 3));
@@ -204,7 +148,6 @@ export class Signer {
     this.query = new QueryTable(limits, ownQueryBytes);
     this.pathBuf = new Uint8Array(Math.max(1, limits.maxPathBytes));
     this.queryWire = new Uint8Array(limits.maxQueryBytes);
-    this.token = new Uint8Array(limits.maxTokenBytes);
     this.output = new SignedOutput(limits.maxOutputBytes);
     this.chunks = new ChunkSigner(this.seed, factory, limits, options.debug === true ? limits.maxDebugBytes : 0);
     this.setCredentials(options.credentials, options.region, options.service);
@@ -215,53 +158,7 @@ export class Signer {
    * service are kept unless given; derived-key credentials bring their own.
    */
   setCredentials(credentials: SignerCredentials, region?: string, service?: string): void {
-    if (credentials === null || typeof credentials !== 'object') throw new SigV4Error('INVALID_CREDENTIALS', 'credentials must be an object');
-    const derived = 'signingKey' in credentials;
-    const r = derived ? (credentials as DerivedKeyCredentials).region : region;
-    const s = derived ? (credentials as DerivedKeyCredentials).service : service;
-    if (derived && ((region !== undefined && region !== r) || (service !== undefined && service !== s))) {
-      throw new SigV4Error('INVALID_CREDENTIALS', 'region/service differ from the derived key');
-    }
-    const ak = credentials.accessKeyId;
-    // Validate everything into locals first: a bad credential changes nothing.
-    const akBuf = new Uint8Array(MAX_ACCESS_KEY_ID_BYTES);
-    const akLen = asciiField(ak, 'accessKeyId', MAX_ACCESS_KEY_ID_BYTES, 'MAX_ACCESS_KEY_ID_BYTES', akBuf);
-    const regionBuf = new Uint8Array(MAX_REGION_BYTES);
-    const regionLen = r === undefined && this.regionLen > 0 ? -1 : asciiField(r, 'region', MAX_REGION_BYTES, 'MAX_REGION_BYTES', regionBuf);
-    const serviceBuf = new Uint8Array(MAX_SERVICE_BYTES);
-    const serviceLen = s === undefined && this.serviceLen > 0 ? -1 : asciiField(s, 'service', MAX_SERVICE_BYTES, 'MAX_SERVICE_BYTES', serviceBuf);
-    const token = credentials.sessionToken;
-    let tokenLen = -1;
-    const tokenBuf = new Uint8Array(this.token.length);
-    if (token !== undefined && token !== null && token !== '') {
-      if (typeof token !== 'string') throw new SigV4Error('INVALID_CREDENTIALS', 'sessionToken must be a string');
-      tokenLen = encodeUtf8Into(token, 0, token.length, tokenBuf, 0, tokenBuf.length);
-      if (tokenLen === UTF8_OVERFLOW) throw limitExceeded('maxTokenBytes', 'session token');
-      if (tokenLen === UTF8_LONE_SURROGATE) throw new SigV4Error('INVALID_UTF16', 'session token contains a lone surrogate');
-      for (let i = 0; i < tokenLen; i++) {
-        const c = tokenBuf[i]!;
-        if (c < 0x20 || c === 0x7f) throw new SigV4Error('INVALID_CREDENTIALS', 'session token contains a control character');
-      }
-    }
-    if (derived) {
-      const d = credentials as DerivedKeyCredentials;
-      this.keys.setDerived(d.signingKey, d.date);
-    } else {
-      this.keys.setSecret((credentials as SecretCredentials).secretAccessKey);
-    }
-    this.accessKeyId.set(akBuf);
-    this.accessKeyIdLen = akLen;
-    if (regionLen >= 0) {
-      this.region.set(regionBuf);
-      this.regionLen = regionLen;
-    }
-    if (serviceLen >= 0) {
-      this.service.set(serviceBuf);
-      this.serviceLen = serviceLen;
-    }
-    this.token.set(tokenBuf);
-    this.tokenLen = tokenLen;
-    this.tokenText = tokenLen >= 0 ? (token as string) : '';
+    this.creds.set(credentials, region, service);
     this.seed.valid = false;
   }
 
@@ -287,12 +184,8 @@ export class Signer {
 
   /** Overwrites secret, derived key and token in RAM. The signer is unusable until setCredentials(). */
   wipe(): void {
-    this.keys.wipe();
+    this.creds.wipe();
     this.hmac.wipe();
-    this.token.fill(0);
-    this.tokenLen = -1;
-    this.tokenText = '';
-    this.accessKeyIdLen = 0;
     this.seed.key.fill(0);
     this.seed.valid = false;
   }
@@ -301,13 +194,14 @@ export class Signer {
     const out = this.output;
     out.clear();
     this.seed.valid = false;
-    if (this.accessKeyIdLen === 0) throw new SigV4Error('INVALID_STATE', 'signer has no credentials (wiped)');
+    if (!this.creds.usable) throw new SigV4Error('INVALID_STATE', 'signer has no credentials (wiped)');
     if (request === null || typeof request !== 'object') throw new SigV4Error('INVALID_REQUEST', 'request must be an object');
     const normalize = request.normalizePath ?? this.flags.normalizePath;
     const doubleEncode = request.doubleEncodePath ?? this.flags.doubleEncodePath;
     const signBody = request.signBody ?? this.flags.signBody;
     const omitToken = request.omitSessionToken ?? this.flags.omitSessionToken;
-    const hasToken = this.tokenLen >= 0;
+    const creds = this.creds;
+    const hasToken = creds.tokenLen >= 0;
     const signToken = hasToken && !omitToken;
 
     checkSigningTime(request.timeMs);
@@ -353,24 +247,24 @@ export class Signer {
     }
 
     // Credential scope: accessKeyId/YYYYMMDD/region/service/aws4_request.
-    this.buildCredential();
-    this.keys.ensure(this.amzDate, 0, this.region, this.regionLen, this.service, this.serviceLen);
+    creds.buildCredential(this.amzDate);
+    creds.ensureKey(this.amzDate);
 
     // The signer's own headers or parameters.
     if (!query) {
       ht.addOwn('x-amz-date', this.amzDate, 0, AMZ_DATE_BYTES);
-      if (signToken) ht.addOwn('x-amz-security-token', this.token, 0, this.tokenLen);
+      if (signToken) ht.addOwn('x-amz-security-token', this.creds.token, 0, this.creds.tokenLen);
       if (signBody) ht.addOwn('x-amz-content-sha256', this.payload, 0, this.payloadLen);
     }
     ht.sort();
     this.signedHeadersLen = ht.signedHeadersInto(this.signedHeaders, 0, false);
     if (query) {
       qt.addOwnAscii('X-Amz-Algorithm', ALGORITHM);
-      qt.addOwn('X-Amz-Credential', this.credential, 0, this.credentialLen);
+      qt.addOwn('X-Amz-Credential', this.creds.credential, 0, this.creds.credentialLen);
       qt.addOwn('X-Amz-Date', this.amzDate, 0, AMZ_DATE_BYTES);
       if (expiresLen > 0) qt.addOwn('X-Amz-Expires', this.expires, 0, expiresLen);
       // An omitted token is appended to the output only, not to the canonical query.
-      if (signToken) qt.addOwn('X-Amz-Security-Token', this.token, 0, this.tokenLen);
+      if (signToken) qt.addOwn('X-Amz-Security-Token', this.creds.token, 0, this.creds.tokenLen);
       qt.addOwn('X-Amz-SignedHeaders', this.signedHeaders, 0, this.signedHeadersLen);
     }
     qt.sort();
@@ -378,7 +272,7 @@ export class Signer {
     // Output size is known now: refuse before hashing anything.
     const needed = query
       ? this.presignBytes(path, expiresLen, hasToken)
-      : AMZ_DATE_BYTES + this.authorizationBytes() + (hasToken ? this.tokenLen : 0) + (signBody ? this.payloadLen : 0);
+      : AMZ_DATE_BYTES + this.authorizationBytes() + (hasToken ? this.creds.tokenLen : 0) + (signBody ? this.payloadLen : 0);
     if (needed > out.bytes.length) throw limitExceeded('maxOutputBytes', 'signed output');
 
     // Canonical request, streamed into SHA-256.
@@ -403,14 +297,14 @@ export class Signer {
 
     // String to sign, streamed into HMAC with the signing key.
     hexInto(this.digest, 0, HMAC_SHA256_BYTES, this.hexDigest, 0);
-    this.hmac.setKey(this.keys.key, 0, HMAC_SHA256_BYTES);
+    this.hmac.setKey(this.creds.keys.key, 0, HMAC_SHA256_BYTES);
     this.hmac.begin();
     sink.begin(this.hmac);
     sink.ascii(ALGORITHM);
     sink.byte(0x0a);
     sink.bytes(this.amzDate, 0, AMZ_DATE_BYTES);
     sink.byte(0x0a);
-    sink.bytes(this.credential, this.scopeStart, this.credentialLen);
+    sink.bytes(this.creds.credential, this.creds.scopeStart, this.creds.credentialLen);
     sink.byte(0x0a);
     sink.bytes(this.hexDigest, 0, SIGNATURE_HEX_BYTES);
     sink.end();
@@ -428,7 +322,7 @@ export class Signer {
     if (typeof method !== 'string' || method.length === 0) throw new SigV4Error('INVALID_REQUEST', 'method must be a non-empty string');
     if (method.length > MAX_METHOD_BYTES) throw limitExceeded('MAX_METHOD_BYTES', 'method');
     for (let i = 0; i < method.length; i++) {
-      if (!isTokenChar(method.charCodeAt(i))) throw new SigV4Error('INVALID_REQUEST', 'method is not a token');
+      if (!isMethodChar(method.charCodeAt(i))) throw new SigV4Error('INVALID_REQUEST', 'method is not a token');
     }
     return method;
   }
@@ -476,25 +370,9 @@ export class Signer {
     return r;
   }
 
-  private buildCredential(): void {
-    const c = this.credential;
-    let o = 0;
-    for (let i = 0; i < this.accessKeyIdLen; i++) c[o++] = this.accessKeyId[i]!;
-    c[o++] = 0x2f;
-    this.scopeStart = o;
-    for (let i = 0; i < DATE_BYTES; i++) c[o++] = this.amzDate[i]!;
-    c[o++] = 0x2f;
-    for (let i = 0; i < this.regionLen; i++) c[o++] = this.region[i]!;
-    c[o++] = 0x2f;
-    for (let i = 0; i < this.serviceLen; i++) c[o++] = this.service[i]!;
-    c[o++] = 0x2f;
-    for (let i = 0; i < TERMINATOR.length; i++) c[o++] = TERMINATOR.charCodeAt(i);
-    this.credentialLen = o;
-  }
-
   private authorizationBytes(): number {
     // `AWS4-HMAC-SHA256 Credential=` + credential + `, SignedHeaders=` + list + `, Signature=` + 64
-    return ALGORITHM.length + 12 + this.credentialLen + 16 + this.signedHeadersLen + 12 + SIGNATURE_HEX_BYTES;
+    return ALGORITHM.length + 12 + this.creds.credentialLen + 16 + this.signedHeadersLen + 12 + SIGNATURE_HEX_BYTES;
   }
 
   /** Exact size of the presigned path and query that writePresigned() produces. */
@@ -508,11 +386,11 @@ export class Signer {
     const q = path.indexOf('?');
     if (q < 0 || (q < path.length - 1 && path.charCodeAt(path.length - 1) !== 0x26)) n += 1;
     n += 'X-Amz-Algorithm='.length + ALGORITHM.length;
-    n += '&X-Amz-Credential='.length + encodedLength(this.credential, this.credentialLen);
+    n += '&X-Amz-Credential='.length + encodedLength(this.creds.credential, this.creds.credentialLen);
     n += '&X-Amz-Date='.length + AMZ_DATE_BYTES;
     n += '&X-Amz-SignedHeaders='.length + encodedLength(this.signedHeaders, this.signedHeadersLen);
     if (expiresLen > 0) n += '&X-Amz-Expires='.length + expiresLen;
-    if (hasToken) n += '&X-Amz-Security-Token='.length + encodedLength(this.token, this.tokenLen);
+    if (hasToken) n += '&X-Amz-Security-Token='.length + encodedLength(this.creds.token, this.creds.tokenLen);
     n += '&X-Amz-Signature='.length + SIGNATURE_HEX_BYTES;
     return n;
   }
@@ -527,7 +405,7 @@ export class Signer {
     out.authorizationStart = o;
     o = ascii(b, o, ALGORITHM);
     o = ascii(b, o, ' Credential=');
-    for (let i = 0; i < this.credentialLen; i++) b[o++] = this.credential[i]!;
+    for (let i = 0; i < this.creds.credentialLen; i++) b[o++] = this.creds.credential[i]!;
     o = ascii(b, o, ', SignedHeaders=');
     for (let i = 0; i < this.signedHeadersLen; i++) b[o++] = this.signedHeaders[i]!;
     o = ascii(b, o, ', Signature=');
@@ -536,7 +414,7 @@ export class Signer {
     out.authorizationEnd = o;
     if (hasToken) {
       out.tokenStart = o;
-      for (let i = 0; i < this.tokenLen; i++) b[o++] = this.token[i]!;
+      for (let i = 0; i < this.creds.tokenLen; i++) b[o++] = this.creds.token[i]!;
       out.tokenEnd = o;
     }
     if (signBody) {
@@ -560,7 +438,7 @@ export class Signer {
     o = ascii(b, o, 'X-Amz-Algorithm=');
     o = ascii(b, o, ALGORITHM);
     o = ascii(b, o, '&X-Amz-Credential=');
-    for (let i = 0; i < this.credentialLen; i++) o = encodeByteInto(this.credential[i]!, false, b, o);
+    for (let i = 0; i < this.creds.credentialLen; i++) o = encodeByteInto(this.creds.credential[i]!, false, b, o);
     o = ascii(b, o, '&X-Amz-Date=');
     out.dateStart = o;
     for (let i = 0; i < AMZ_DATE_BYTES; i++) b[o++] = this.amzDate[i]!;
@@ -583,16 +461,16 @@ export class Signer {
 
   private writeTokenParam(b: Uint8Array, o: number): number {
     o = ascii(b, o, '&X-Amz-Security-Token=');
-    for (let i = 0; i < this.tokenLen; i++) o = encodeByteInto(this.token[i]!, false, b, o);
+    for (let i = 0; i < this.creds.tokenLen; i++) o = encodeByteInto(this.creds.token[i]!, false, b, o);
     return o;
   }
 
   private saveSeed(): void {
     const seed = this.seed;
-    seed.key.set(this.keys.key);
+    seed.key.set(this.creds.keys.key);
     seed.amzDate.set(this.amzDate);
-    const scopeLen = this.credentialLen - this.scopeStart;
-    for (let i = 0; i < scopeLen; i++) seed.scope[i] = this.credential[this.scopeStart + i]!;
+    const scopeLen = this.creds.credentialLen - this.creds.scopeStart;
+    for (let i = 0; i < scopeLen; i++) seed.scope[i] = this.creds.credential[this.creds.scopeStart + i]!;
     seed.scopeLen = scopeLen;
     seed.signature.set(this.hexDigest);
     const p = this.payloadLen;

@@ -6,7 +6,7 @@
 import { SigV4Error, limitExceeded } from './errors.js';
 import { HMAC_SHA256_BYTES, type HmacSha256 } from './hmac.js';
 import { MAX_SECRET_KEY_BYTES } from './limits.js';
-import { encodeUtf8Into } from './utf8.js';
+import { encodeUtf8Into, utf8Length } from './utf8.js';
 
 export const DATE_BYTES = 8;
 const AWS4_REQUEST = 'aws4_request';
@@ -34,24 +34,31 @@ export class SigningKeyCache {
     if (typeof secretAccessKey !== 'string' || secretAccessKey.length === 0) {
       throw new SigV4Error('INVALID_CREDENTIALS', 'secretAccessKey must be a non-empty string');
     }
+    // Check the size first: a failed call must leave the previous secret intact.
+    const n = utf8Length(secretAccessKey);
+    if (n < 0) throw new SigV4Error('INVALID_CREDENTIALS', 'secretAccessKey is not valid UTF-16');
+    if (n > MAX_SECRET_KEY_BYTES) throw limitExceeded('MAX_SECRET_KEY_BYTES', 'secretAccessKey');
     const s = this.secret;
+    s.fill(0);
     s[0] = 0x41; s[1] = 0x57; s[2] = 0x53; s[3] = 0x34; // AWS4
-    const end = encodeUtf8Into(secretAccessKey, 0, secretAccessKey.length, s, 4, s.length);
-    if (end === -1) throw limitExceeded('MAX_SECRET_KEY_BYTES', 'secretAccessKey');
-    if (end < 0) throw new SigV4Error('INVALID_CREDENTIALS', 'secretAccessKey is not valid UTF-16');
-    this.secretLen = end;
+    this.secretLen = encodeUtf8Into(secretAccessKey, 0, secretAccessKey.length, s, 4, s.length);
     this.derivedOnly = false;
     this.valid = false;
   }
 
-  /** Uses a derived key for `date` (8 ASCII digits) only. */
-  setDerived(key: Uint8Array, date: string): void {
+  /** Throws INVALID_CREDENTIALS unless key is 32 bytes and date is 'YYYYMMDD'. */
+  checkDerived(key: unknown, date: unknown): void {
     if (!(key instanceof Uint8Array) || key.length !== HMAC_SHA256_BYTES) {
       throw new SigV4Error('INVALID_CREDENTIALS', 'signingKey must be a Uint8Array of 32 bytes');
     }
     if (typeof date !== 'string' || !/^[0-9]{8}$/.test(date)) {
       throw new SigV4Error('INVALID_CREDENTIALS', "derived key date must be 'YYYYMMDD'");
     }
+  }
+
+  /** Uses a derived key for `date` (8 ASCII digits) only. */
+  setDerived(key: Uint8Array, date: string): void {
+    this.checkDerived(key, date);
     this.secret.fill(0);
     this.secretLen = 0;
     this.key.set(key);

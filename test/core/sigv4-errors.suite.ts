@@ -171,6 +171,9 @@ const suite: PortableSuite = () => {
     run(t) {
       const s = make();
       const before = s.sign(base()).signature();
+      t.equal(before, '5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31', 'aws-c-auth get-vanilla');
+      // Move the key cache to another day, so the final signing must derive again from the kept secret.
+      s.sign(base({ timeMs: T0 + 86400000 }));
       t.throws(() => s.setCredentials({ accessKeyId: '', secretAccessKey: 'x' }), isError('INVALID_CREDENTIALS'), 'empty key id');
       t.throws(() => s.setCredentials({ accessKeyId: 'AKID/X', secretAccessKey: 'x' }), isError('INVALID_CREDENTIALS'), 'slash in key id');
       t.throws(() => s.setCredentials(CREDS, 'US-EAST-1'), isError('INVALID_CREDENTIALS'), 'upper-case region');
@@ -184,7 +187,8 @@ const suite: PortableSuite = () => {
         isError('INVALID_CREDENTIALS'),
         'short derived key',
       );
-      t.equal(s.sign(base()).signature(), before, 'still signs exactly as before');
+      t.throws(() => s.setCredentials({ ...CREDS, secretAccessKey: 'x\ud800' }), isError('INVALID_CREDENTIALS'), 'lone surrogate in secret');
+      t.equal(s.sign(base()).signature(), before, 'still signs exactly as before (secret intact)');
     },
   });
 
