@@ -2,6 +2,7 @@
 // tests and the CLI. Owns the clock, credential store, fault plan and
 // observability; restart() stops and starts the servers on the same ports and
 // keeps all of those (and the CA).
+import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { ShiftableClock } from './clock.js';
 import { CredentialStore, DEFAULT_SESSION_TOKEN_BYTES, DEFAULT_STORE_CAPACITY, type IssuedCredentials } from './credential-store.js';
@@ -247,6 +248,12 @@ export class DevCloud {
   }
 }
 
+function lanAddresses(): string[] {
+  const out: string[] = [];
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (!a.internal && a.family === 'IPv4') out.push(a.address);
+  return out;
+}
+
 function nonEmptyList(name: string, v: string[]): string[] {
   if (!Array.isArray(v) || v.length === 0 || v.some((s) => typeof s !== 'string' || !/^[a-z0-9-]{1,64}$/.test(s))) {
     throw new DevCloudError('BAD_OPTION', `${name} must be a non-empty list of lower-case signing names`);
@@ -290,7 +297,9 @@ export async function startDevCloud(options: DevCloudOptions = {}): Promise<DevC
     credentialStoreCapacity: options.credentialStoreCapacity ?? DEFAULT_STORE_CAPACITY,
   };
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(resolved.region)) throw new DevCloudError('BAD_OPTION', `region ${JSON.stringify(resolved.region)} is not an AWS region name`);
-  const extraHosts = resolved.host === '0.0.0.0' || resolved.host === '::' || resolved.host === '127.0.0.1' ? resolved.hostnames : [resolved.host, ...resolved.hostnames];
+  // Bound to all interfaces: the certificate also covers this machine's LAN addresses, so a board can use them.
+  const allInterfaces = resolved.host === '0.0.0.0' || resolved.host === '::';
+  const extraHosts = allInterfaces ? [...lanAddresses(), ...resolved.hostnames] : resolved.host === '127.0.0.1' ? resolved.hostnames : [resolved.host, ...resolved.hostnames];
   const pki = await ensureServerPki(resolved.stateDir, extraHosts, keyType);
   const cloud = new DevCloud(resolved, pki, options.timeSource ?? Date.now);
   try {
