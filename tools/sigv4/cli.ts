@@ -9,12 +9,13 @@
 //   {"case","mode","error":{"code","message"}}
 // Exit status: 0 every case signed, 1 some case failed (its line says why),
 // 2 usage error or the engine failed.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { XsWorker } from '../xs/worker.js';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { listCaseDirs, readCaseFiles } from './case.js';
 import { caseSigner, parseBotocoreCase, parseCase, signCase, type SigningCase } from './case-parse.js';
+import { runJobsOnXs } from './xs-jobs.js';
+
+export { EngineError, xsBundlePath } from './xs-jobs.js';
 
 export type Mode = 'header' | 'query';
 export type Engine = 'node' | 'xs';
@@ -200,65 +201,20 @@ function signOnNode(jobs: Job[]): Map<number, Result> {
   return results;
 }
 
-export class EngineError extends Error {
-  override name = 'EngineError';
-}
-
-/** <repo>/build/xs/sign.js, from dist/tools/sigv4 (compiled) or tools/sigv4 (source). */
-export function xsBundlePath(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, '..', '..', '..', 'build', 'xs', 'sign.js'), join(here, '..', '..', 'build', 'xs', 'sign.js')];
-  return candidates.find((c) => existsSync(c)) ?? candidates[0]!;
-}
-
-interface XsMessage {
-  kind: 'next' | 'result' | 'fatal' | 'done';
-  id?: number;
-  handled?: number;
-  error?: CaseError;
-  canonicalRequest?: string;
-  stringToSign?: string;
-  signature?: string;
-  signedRequest?: string;
-}
-
-/** Runs the jobs inside XS (tools/sigv4/sign.xs.ts): one job per issueCommand round trip. */
+/** Runs the jobs inside XS (tools/sigv4/sign.xs.ts). */
 async function signOnXs(jobs: Job[]): Promise<Map<number, Result>> {
-  const bundle = xsBundlePath();
-  if (!existsSync(bundle)) throw new EngineError(`XS bundle ${bundle} missing: run \`npm run build\``);
   const todo = jobs.filter((j) => j.parsed !== null);
+  const run = await runJobsOnXs(todo.map((j) => ({ kind: 'job' as const, id: j.id, mode: j.mode, case: j.parsed })));
   const results = new Map<number, Result>();
-  let next = 0;
-  let done: number | null = null;
-  let fatal: CaseError | null = null;
-  const encode = (value: object): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
-  const worker = new XsWorker({
-    onCommand(message) {
-      const m = JSON.parse(new TextDecoder().decode(message)) as XsMessage;
-      if (m.kind === 'next') {
-        const job = todo[next++];
-        return encode(job ? { kind: 'job', id: job.id, mode: job.mode, case: job.parsed } : { kind: 'end' });
-      }
-      if (m.kind === 'result' && typeof m.id === 'number') {
-        results.set(
-          m.id,
-          m.error
-            ? { ok: false, error: m.error }
-            : { ok: true, canonicalRequest: m.canonicalRequest ?? '', stringToSign: m.stringToSign ?? '', signature: m.signature ?? '', signedRequest: m.signedRequest ?? '' },
-        );
-      } else if (m.kind === 'fatal') fatal = m.error ?? { code: 'INTERNAL', message: 'unknown' };
-      else if (m.kind === 'done') done = m.handled ?? -1;
-      return new Uint8Array(0);
-    },
-  });
-  try {
-    await worker.evaluate(readFileSync(bundle, 'utf8'));
-  } finally {
-    await worker.close();
+  for (const [id, m] of run.results) {
+    const error = m.error as CaseError | undefined;
+    results.set(
+      id,
+      error
+        ? { ok: false, error }
+        : { ok: true, canonicalRequest: String(m.canonicalRequest), stringToSign: String(m.stringToSign), signature: String(m.signature), signedRequest: String(m.signedRequest) },
+    );
   }
-  const failed = fatal as CaseError | null;
-  if (failed !== null) throw new EngineError(`XS signer failed: ${failed.code}: ${failed.message}`);
-  if (done !== todo.length || results.size !== todo.length) throw new EngineError(`XS run ended without its final report (handled ${done ?? 'none'} of ${todo.length} jobs)`);
   return results;
 }
 
