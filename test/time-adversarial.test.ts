@@ -152,7 +152,7 @@ async function runRound(behaviours: Behaviour[], subnet: number): Promise<Server
   }
 }
 
-test('adversarial fake servers: nothing accepted that should not be, every reason right, no exception escapes', async () => {
+test('adversarial fake servers: nothing accepted that should not be, every reason right, no exception escapes', { timeout: 60_000 }, async () => {
   const escaped: unknown[] = [];
   const onError = (e: unknown): void => void escaped.push(e);
   process.on('uncaughtException', onError);

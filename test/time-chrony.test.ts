@@ -43,7 +43,7 @@ function cli(args: string[]): { code: number | null; json: Record<string, unknow
   return { code: r.status, json: JSON.parse(r.stdout) as Record<string, unknown> };
 }
 
-test('chrony: 3 honest + 1 liar (+600 s) + 1 unsynchronised: liar is a falseticker, the bound holds true time', { skip }, async () => {
+test('chrony: 3 honest + 1 liar (+600 s) + 1 unsynchronised: liar is a falseticker, the bound holds true time', { skip, timeout: 60_000 }, async () => {
   await withServers([{ address: host(2) }, { address: host(3) }, { address: host(4) }, { address: host(5), shiftSeconds: LIAR_SHIFT_S }, { address: host(6), unsynchronised: true }], async () => {
     const { clock, outcomes } = await round([host(2), host(3), host(4), host(5), host(6)]);
     const before = clock.now();
@@ -68,7 +68,7 @@ test('chrony: 3 honest + 1 liar (+600 s) + 1 unsynchronised: liar is a falsetick
   });
 });
 
-test('chrony: 1 honest + 1 liar with minSources 2: untrusted (fail closed), CLI exits 1', { skip }, async () => {
+test('chrony: 1 honest + 1 liar with minSources 2: untrusted (fail closed), CLI exits 1', { skip, timeout: 60_000 }, async () => {
   await withServers([{ address: host(2) }, { address: host(5), shiftSeconds: LIAR_SHIFT_S }], async () => {
     const { clock, outcomes } = await round([host(2), host(5)]);
     assert.equal(clock.now().state, 'UNTRUSTED');
@@ -81,7 +81,7 @@ test('chrony: 1 honest + 1 liar with minSources 2: untrusted (fail closed), CLI 
   });
 });
 
-test('chrony: two colluding liars outvote one honest server (the honest-majority assumption, asserted, not a guarantee)', { skip }, async () => {
+test('chrony: two colluding liars outvote one honest server (the honest-majority assumption, asserted, not a guarantee)', { skip, timeout: 60_000 }, async () => {
   // With 2 liars shifted identically and 1 honest server, the liars ARE the
   // majority: selection follows them. This is the documented assumption
   // (honest majority), asserted so that nobody mistakes it for a guarantee.
