@@ -7,8 +7,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import crt from 'aws-crt';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { hmac } from '@noble/hashes/hmac.js';
+import { nobleChecksumClass, type HashRecord } from './smithy/noble-checksum.js';
 import { BENCH_ACCESS_KEY_ID, BENCH_SECRET_ACCESS_KEY, BENCH_SIGNING_TIME_MS, amzDate, wirePath, type BenchShape } from './sigv4-shapes.js';
 
 const require = createRequire(import.meta.url);
@@ -59,64 +58,32 @@ function crtRequest(shape: BenchShape): crt.http.HttpRequest {
   return new crt.http.HttpRequest(shape.method, wirePath(shape), new crt.http.HttpHeaders(shape.headers));
 }
 
+/** What aws-crt produced for a shape: the reference signature and output sizes. */
+export interface CrtResult {
+  signature: string;
+  /** Header mode: the headers aws-crt added (name, value), in its order. */
+  addedHeaders: Array<[string, string]>;
+  /** Query mode: the presigned wire path and query. */
+  signedPath: string;
+}
+
 /** A reusable aws-crt signing closure for one shape (config built once, like a real client). */
-export function crtSigner(shape: BenchShape): () => Promise<string> {
+export function crtSigner(shape: BenchShape): () => Promise<CrtResult> {
   const config = crtConfig(shape);
+  const original = new Set(shape.headers.map(([n]) => n.toLowerCase()));
   return async () => {
     const signed = await crt.auth.aws_sign_request(crtRequest(shape), config);
-    if (shape.mode === 'header') return signatureOf(signed.headers.get('Authorization'), 'header');
-    return signatureOf(signed.path, 'query');
+    if (shape.mode === 'header') {
+      const addedHeaders = signed.headers._flatten().filter(([n]) => !original.has(n.toLowerCase())) as Array<[string, string]>;
+      return { signature: signatureOf(signed.headers.get('Authorization'), 'header'), addedHeaders, signedPath: signed.path };
+    }
+    return { signature: signatureOf(signed.path, 'query'), addedHeaders: [], signedPath: signed.path };
   };
 }
 
 // ---------------------------------------------------------------- @smithy/signature-v4
 
-/** What one smithy-created hash instance absorbed (secret set = HMAC). */
-export interface HashRecord {
-  secret: Uint8Array | null;
-  data: Uint8Array;
-}
-
-function toBytes(data: string | ArrayBuffer | ArrayBufferView): Uint8Array {
-  if (typeof data === 'string') return new TextEncoder().encode(data);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
-/** smithy's `Checksum` contract: `new (secret?)`, `update(data)`, `async digest()`. Backed by @noble/hashes, as on XS. */
-export function nobleSha256Class(records: HashRecord[] | null) {
-  return class NobleSha256 {
-    private readonly secret: Uint8Array | null;
-    private hash: ReturnType<typeof sha256.create> | ReturnType<typeof hmac.create>;
-    private readonly chunks: Uint8Array[] = [];
-    constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-      this.secret = secret === undefined ? null : toBytes(secret);
-      this.hash = this.secret ? hmac.create(sha256, this.secret) : sha256.create();
-    }
-    update(data: string | ArrayBuffer | ArrayBufferView): void {
-      const bytes = toBytes(data);
-      if (records) this.chunks.push(bytes.slice());
-      this.hash.update(bytes);
-    }
-    async digest(): Promise<Uint8Array> {
-      if (records) {
-        const total = this.chunks.reduce((n, c) => n + c.length, 0);
-        const data = new Uint8Array(total);
-        let at = 0;
-        for (const c of this.chunks) {
-          data.set(c, at);
-          at += c.length;
-        }
-        records.push({ secret: this.secret, data });
-      }
-      return this.hash.digest();
-    }
-    reset(): void {
-      this.hash = this.secret ? hmac.create(sha256, this.secret) : sha256.create();
-      this.chunks.length = 0;
-    }
-  };
-}
+export type { HashRecord };
 
 function smithyRequest(shape: BenchShape) {
   const headers: Record<string, string> = {};
@@ -144,7 +111,7 @@ export function smithySigner(shape: BenchShape, records: HashRecord[] | null = n
   const signer = new SignatureV4({
     service: shape.service,
     region: shape.region,
-    sha256: nobleSha256Class(records),
+    sha256: nobleChecksumClass(records),
     applyChecksum: shape.signBody,
     credentials: {
       accessKeyId: BENCH_ACCESS_KEY_ID,
