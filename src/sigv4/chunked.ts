@@ -23,6 +23,22 @@ const EMPTY_SHA256_HEX = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca49599
 const CHUNK_ALGORITHM = 'AWS4-HMAC-SHA256-PAYLOAD';
 const TRAILER_ALGORITHM = 'AWS4-HMAC-SHA256-TRAILER';
 
+const CHUNK_SIGNATURE_PREFIX = ';chunk-signature=';
+const CRLF_BYTES = 2;
+const HEX_DIGITS = '0123456789abcdef';
+
+/**
+ * Bytes `aws-chunked` framing adds to a chunk of `size` bytes:
+ * `<hex size>;chunk-signature=<64 hex>\r\n` before the data and `\r\n` after it.
+ * The content-length of an upload is the sum over all chunks (including the
+ * final empty one) of size + chunkFramingBytes(size), plus trailer lines if any.
+ */
+export function chunkFramingBytes(size: number): number {
+  let digits = 1;
+  for (let v = Math.floor(size / 16); v > 0; v = Math.floor(v / 16)) digits++;
+  return digits + CHUNK_SIGNATURE_PREFIX.length + SIGNATURE_HEX_BYTES + CRLF_BYTES + CRLF_BYTES;
+}
+
 const IDLE = 0;
 const CHUNKS = 1;
 const IN_CHUNK = 2;
@@ -167,6 +183,28 @@ export class ChunkSigner {
     hexInto(this.digest, 0, HMAC_SHA256_BYTES, this.signature, 0);
     this.state = DONE;
     return this.signatureHex();
+  }
+
+  /**
+   * Writes the chunk line for a chunk of `size` bytes signed last:
+   * `<hex size>;chunk-signature=<signature>\r\n` into out at offset; returns
+   * the offset after it. The caller sends the data and `\r\n` next. Throws
+   * LIMIT_EXCEEDED (limit 'out') if it does not fit.
+   */
+  writeChunkLine(size: number, out: Uint8Array, offset: number): number {
+    if (!Number.isInteger(size) || size < 0) throw new SigV4Error('INVALID_REQUEST', 'chunk size must be a non-negative integer');
+    const need = chunkFramingBytes(size) - CRLF_BYTES;
+    if (offset < 0 || offset + need > out.length) throw new SigV4Error('LIMIT_EXCEEDED', 'chunk line does not fit the buffer', 'out');
+    let digits = 1;
+    for (let v = Math.floor(size / 16); v > 0; v = Math.floor(v / 16)) digits++;
+    let o = offset;
+    for (let i = digits - 1, v = size; i >= 0; i--, v = Math.floor(v / 16)) out[o + i] = HEX_DIGITS.charCodeAt(v % 16);
+    o += digits;
+    for (let i = 0; i < CHUNK_SIGNATURE_PREFIX.length; i++) out[o++] = CHUNK_SIGNATURE_PREFIX.charCodeAt(i);
+    for (let i = 0; i < SIGNATURE_HEX_BYTES; i++) out[o++] = this.signature[i]!;
+    out[o++] = 0x0d;
+    out[o++] = 0x0a;
+    return o;
   }
 
   /** The last signature as a string (allocates it). */

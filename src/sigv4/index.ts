@@ -14,7 +14,8 @@
 //   out.headers()            // [['X-Amz-Security-Token', ..]?, ['X-Amz-Date', ..], ['x-amz-content-sha256', ..]?, ['Authorization', ..]]
 //   out.bytes + out.*Start/*End   // the same values without allocating
 //   signer.presign({ ..., expiresSeconds? }).pathAndQuery()   // '/path?...&X-Amz-Signature=...'
-//   signer.chunks.begin(); signer.chunks.signChunk(bytes); signer.chunks.signTrailer(trailers)
+//   signer.chunks.begin(); signer.chunks.signChunk(bytes); signer.chunks.writeChunkLine(size, buf, 0)
+//   signer.chunks.signTrailer(trailers); chunkFramingBytes(size) for content-length
 //   presignMqttUrl(signer, { endpoint, timeMs, expiresSeconds? })     // iot.ts
 //   signIotPublish(signer, { endpoint, topic, qos?, body, timeMs })   // iot.ts
 //   signer.setCredentials(next) / signer.wipe()
@@ -33,7 +34,7 @@ export type { SignerOptions, SigningRequest, SigningFlags } from './signer.js';
 export type { SignerCredentials, SecretCredentials, DerivedKeyCredentials } from './credentials.js';
 export { SignedOutput, AUTHORIZATION_HEADER, AMZ_DATE_HEADER, SECURITY_TOKEN_HEADER, CONTENT_SHA256_HEADER } from './signed-output.js';
 export type { SignedMode } from './signed-output.js';
-export { ChunkSigner } from './chunked.js';
+export { ChunkSigner, chunkFramingBytes } from './chunked.js';
 export { SigV4Error, isSigV4Error } from './errors.js';
 export type { SigV4ErrorCode } from './errors.js';
 export { DEFAULT_LIMITS, MAX_ACCESS_KEY_ID_BYTES, MAX_SECRET_KEY_BYTES, MAX_REGION_BYTES, MAX_SERVICE_BYTES, MAX_METHOD_BYTES, MAX_LIMIT_VALUE } from './limits.js';

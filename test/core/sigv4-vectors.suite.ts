@@ -8,7 +8,7 @@
 //   string to sign, and the trailer signature.
 import type { Check, PortableCase, PortableSuite } from '../harness/portable.js';
 import { caseSigner, parseBotocoreCase, parseCase, signCase, type SigningCase } from '../../tools/sigv4/case-parse.js';
-import type { Signer } from '../../src/sigv4/index.js';
+import { chunkFramingBytes, type Signer } from '../../src/sigv4/index.js';
 
 interface VectorCase {
   name: string;
@@ -144,8 +144,19 @@ const suite: PortableSuite = (raw) => {
         const k = vector.chunks[i]!;
         t.equal(chunks.signChunk(chunkOf(k.size, k.fill)), k.signature, `chunk ${i} signature`);
         t.equal(chunks.debugStringToSign, k.string_to_sign, `chunk ${i} string to sign`);
+        const buf = new Uint8Array(96);
+        const n = chunks.writeChunkLine(k.size, buf, 0);
+        t.equal(String.fromCharCode(...buf.subarray(0, n)), `${k.size.toString(16)};chunk-signature=${k.signature}\r\n`, `chunk ${i} line`);
       }
       t.throws(() => chunks.signChunk(new Uint8Array(1)), (e) => (e as { code?: string }).code === 'INVALID_STATE', 'no chunk after the final one');
+      // Framing: the request's Content-Length (S3 docs: 66824) is data plus chunk lines plus CRLFs.
+      const contentLength = Number(c.headers.find(([n]) => n.toLowerCase() === 'content-length')![1]);
+      let framed = 0;
+      for (const k of vector.chunks) framed += k.size + chunkFramingBytes(k.size);
+      t.equal(framed, contentLength, 'content-length of the aws-chunked body');
+      const line = new Uint8Array(100);
+      const end = chunks.writeChunkLine(0, line, 3);
+      t.equal(String.fromCharCode(...line.subarray(3, end)), `0;chunk-signature=${vector.chunks[2]!.signature}\r\n`, 'final chunk line');
       // The trailer vector (aws-c-auth) chains on the final empty chunk's signature.
       chunks.resume(vector.chunks[2]!.signature, 'trailer');
       const trailers = vector.trailer.canonical_trailers
