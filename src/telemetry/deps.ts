@@ -90,6 +90,6 @@ export interface SendAuth {
 /** A way to deliver one message and learn whether the cloud accepted it. */
 export interface PublishTransport {
   publish(topic: string, body: Uint8Array, length: number, auth: SendAuth, callback: (outcome: SendOutcome) => void): void;
-  /** Drop any connection; a publish in flight completes with 'retry'. */
+  /** Drop any connection. A publish in flight ends with 'retry' or is never answered (callers ignore late answers). */
   close(): void;
 }

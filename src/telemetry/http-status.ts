@@ -25,8 +25,9 @@ export function classifyHttpAnswer(status: number, body: Uint8Array): SendOutcom
   if (status === 429) return { kind: 'retry', reason: 'http-429' };
   if (status >= 500 && status <= 599) return { kind: 'retry', reason: `http-${status}` };
   if (status === 408) return { kind: 'retry', reason: 'http-408' };
-  if (status === 401 || status === 403) {
+  if (status === 400 || status === 401 || status === 403) {
     const text = lowerAscii(body);
+    // Skew is our clock's fault, whatever the status: never dead-letter for it.
     if (
       text.indexOf('signature expired') >= 0 ||
       text.indexOf('signature not yet current') >= 0 ||
@@ -38,7 +39,7 @@ export function classifyHttpAnswer(status: number, body: Uint8Array): SendOutcom
     if (text.indexOf('expiredtoken') >= 0 || (text.indexOf('token') >= 0 && text.indexOf('expired') >= 0)) {
       return { kind: 'expired-token', reason: `http-${status}` };
     }
-    return { kind: 'auth', reason: `http-${status}` };
+    if (status !== 400) return { kind: 'auth', reason: `http-${status}` };
   }
   if (status === 413) return { kind: 'permanent', reason: 'http-413' };
   if (status >= 400 && status <= 499) return { kind: 'permanent', reason: `http-${status}` };
