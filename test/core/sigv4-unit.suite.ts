@@ -221,6 +221,22 @@ const suite: PortableSuite = () => {
     t.ok(s.debugCanonicalRequest.indexOf('security-token') < 0, 'but not signed');
   });
 
+  add('order of distinct headers and of query pairs does not matter; order of repeated headers does', (t) => {
+    const s = new Signer({ credentials: CREDS, region: 'us-east-1', service: 'service' });
+    const sig = (r: Partial<SigningRequest>) => s.sign(request(r)).signature();
+    const a = sig({ path: '/?b=2&a=1&a=0', headers: [['Host', HOST], ['X-B', '2'], ['x-a', '1']] });
+    t.equal(sig({ path: '/?a=0&b=2&a=1', headers: [['x-a', '1'], ['Host', HOST], ['X-B', '2']] }), a, 'permuted');
+    t.ok(sig({ path: '/?b=2&a=1&a=0', headers: [['Host', HOST], ['X-B', '2'], ['x-a', '1'], ['x-a', '0']] }) !==
+      sig({ path: '/?b=2&a=1&a=0', headers: [['Host', HOST], ['X-B', '2'], ['x-a', '0'], ['x-a', '1']] }), 'repeated values keep arrival order');
+  });
+
+  add('without debug nothing is captured (the canonical request is only streamed)', (t) => {
+    const s = new Signer({ credentials: CREDS, region: 'us-east-1', service: 'service' });
+    t.equal(s.sign(request({})).signature(), GET_VANILLA_SIGNATURE);
+    t.equal(s.debugCanonicalRequest, '');
+    t.equal(s.debugStringToSign, '');
+  });
+
   const endpoint = 'example-ats.iot.us-east-1.amazonaws.com';
   add('IoT MQTT presign: README rules (GET /mqtt, iotdevicegateway, empty payload, token appended after signing)', (t) => {
     const s = debugSigner('iotdevicegateway', 'tok/en+=');
