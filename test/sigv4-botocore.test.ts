@@ -20,7 +20,7 @@ import { BotocoreOracle } from '../tools/sigv4/oracle-botocore.js';
 import { OurOracle } from '../tools/sigv4/oracle-ours.js';
 import { botocoreExclusion, generateRequest } from '../tools/sigv4/generate.js';
 import { Prng, seedFromEnv } from '../tools/sigv4/prng.js';
-import { describeRequest, type OracleRequest, type OracleResult } from '../tools/sigv4/oracle-request.js';
+import { describeRequest, redact, type OracleRequest, type OracleResult } from '../tools/sigv4/oracle-request.js';
 
 /** Requests compared with botocore per run (one long-lived python process). */
 export const BOTOCORE_REQUESTS = 300;
@@ -96,7 +96,7 @@ test(`our signer matches botocore on ${BOTOCORE_REQUESTS} generated requests (se
     if (reports.length < MAX_REPORTS) {
       const b = await boto.sign(r).catch(() => null);
       reports.push(
-        `SIGV4_SEED=${seed} attempt #${attempt}: ${failure}\n  request: ${describeRequest(r)}\n--- ours ---\n${mine?.canonicalRequest}\n--- botocore ---\n${b?.canonicalRequest}\n`,
+        `SIGV4_SEED=${seed} attempt #${attempt}: ${redact(failure, r)}\n  request: ${describeRequest(r)}\n--- ours ---\n${redact(mine?.canonicalRequest, r)}\n--- botocore ---\n${redact(b?.canonicalRequest, r)}\n`,
       );
     }
   }

@@ -14,7 +14,7 @@ import { OurOracle } from '../tools/sigv4/oracle-ours.js';
 import { signBatchOnXs } from '../tools/sigv4/oracle-xs.js';
 import { crtExclusion, generateRequest } from '../tools/sigv4/generate.js';
 import { Prng, seedFromEnv } from '../tools/sigv4/prng.js';
-import { describeRequest, type OracleRequest } from '../tools/sigv4/oracle-request.js';
+import { describeRequest, redact, type OracleRequest } from '../tools/sigv4/oracle-request.js';
 
 /** Requests signed inside XS per run (JS SHA-256 on XS is ~100x slower than on Node). */
 export const XS_DIFFERENTIAL_REQUESTS = 200;
@@ -50,7 +50,7 @@ test(`our signer on XS matches aws-crt and itself on Node (${XS_DIFFERENTIAL_REQ
     }
     if (problem !== null) {
       mismatches++;
-      if (reports.length < MAX_REPORTS) reports.push(`SIGV4_SEED=${seed} request #${i}: ${problem}\n  request: ${describeRequest(r)}`);
+      if (reports.length < MAX_REPORTS) reports.push(`SIGV4_SEED=${seed} request #${i}: ${redact(problem, r)}\n  request: ${describeRequest(r)}`);
     }
   }
   process.stderr.write(`sigv4-differential-xs: seed ${seed}, ${requests.length} requests, ${xs.computrons} computrons in XS (~${Math.round(xs.computrons / requests.length)} per request incl. protocol)\n`);

@@ -22,7 +22,7 @@ import { BotocoreOracle } from '../tools/sigv4/oracle-botocore.js';
 import { OurOracle } from '../tools/sigv4/oracle-ours.js';
 import { botocoreExclusion, crtExclusion, generateRequest } from '../tools/sigv4/generate.js';
 import { Prng, seedFromEnv } from '../tools/sigv4/prng.js';
-import { describeRequest, type OracleRequest, type OracleResult } from '../tools/sigv4/oracle-request.js';
+import { describeRequest, redact, type OracleRequest, type OracleResult } from '../tools/sigv4/oracle-request.js';
 
 /** Requests compared with aws-crt per run. */
 export const DIFFERENTIAL_REQUESTS = 10_000;
@@ -65,13 +65,13 @@ function sameOutput(r: OracleRequest, ours: OracleResult, peer: OracleResult): s
 }
 
 async function report(r: OracleRequest, what: string, ours: OracleResult | null, index: number): Promise<string> {
-  let text = `SIGV4_SEED=${seed} request #${index}: ${what}\n  request: ${describeRequest(r)}\n`;
-  if (ours) text += `--- our canonical request ---\n${ours.canonicalRequest}\n--- our string to sign ---\n${ours.stringToSign}\n`;
+  let text = `SIGV4_SEED=${seed} request #${index}: ${redact(what, r)}\n  request: ${describeRequest(r)}\n`;
+  if (ours) text += `--- our canonical request ---\n${redact(ours.canonicalRequest, r)}\n--- our string to sign ---\n${ours.stringToSign}\n`;
   if (botocoreExclusion(r) === null) {
     const boto = new BotocoreOracle();
     try {
       const b = await boto.sign(r);
-      text += `--- botocore canonical request (signature ${b.signature}) ---\n${b.canonicalRequest}\n`;
+      text += `--- botocore canonical request (signature ${b.signature}) ---\n${redact(b.canonicalRequest, r)}\n`;
     } catch (e) {
       text += `--- botocore: ${e instanceof Error ? e.message : String(e)}\n`;
     } finally {

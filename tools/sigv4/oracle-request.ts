@@ -77,3 +77,15 @@ export function describeRequest(r: OracleRequest): string {
     expirationInSeconds: r.expirationInSeconds,
   });
 }
+
+/**
+ * Removes the request's secret key and session token (raw and percent-encoded)
+ * from text printed in failure reports: canonical requests sign the token.
+ */
+export function redact(text: string | null | undefined, r: OracleRequest): string {
+  let out = text ?? '';
+  const secrets = [r.secretAccessKey];
+  if (r.sessionToken !== null && r.sessionToken !== '') secrets.push(r.sessionToken, encodeURIComponent(r.sessionToken), encodeURIComponent(r.sessionToken).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`));
+  for (const s of secrets) if (s.length > 0) out = out.split(s).join('<redacted>');
+  return out;
+}
