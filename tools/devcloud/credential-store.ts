@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 export interface IssuedCredentials {
   accessKeyId: string;
   secretAccessKey: string;
-  sessionToken: string;
+  /** Always set for issued credentials; null only for long-term keys registered with register(). */
+  sessionToken: string | null;
   /** Epoch ms (dev cloud clock) from which the token is expired. */
   expirationMs: number;
   thingName: string;
@@ -66,6 +67,17 @@ export class CredentialStore {
     };
     this.byKey.set(accessKeyId, creds);
     return creds;
+  }
+
+  /**
+   * Adds credentials that did not come from the provider: long-term keys
+   * (sessionToken null) or the published test-vector keys. The gateway never
+   * calls this; tests and tools that verify foreign signatures do.
+   */
+  register(creds: IssuedCredentials): void {
+    if (this.byKey.has(creds.accessKeyId)) throw new RangeError('access key id already registered');
+    this.makeRoom(creds.issuedMs);
+    this.byKey.set(creds.accessKeyId, { ...creds });
   }
 
   get(accessKeyId: string): IssuedCredentials | undefined {

@@ -32,6 +32,14 @@ export interface VerifyPolicy {
    * handshake signs sha256("") whatever the GET carries.
    */
   emptyPayloadHash?: boolean;
+  /** Remove `.`/`..`/empty path segments before encoding (AWS, non-S3: true). Default true. */
+  normalizePath?: boolean;
+  /**
+   * Presigned URLs: the session token is part of the canonical query (generic
+   * SigV4 query signing). Default false: AWS IoT's WebSocket handshake wants the
+   * token appended after signing, and refuses a signature that covers it.
+   */
+  queryTokenSigned?: boolean;
 }
 
 export type VerifyResult = { ok: true; claim: SignatureClaim; credentials: IssuedCredentials } | { ok: false; rejection: Rejection };
@@ -70,16 +78,16 @@ async function signWithCrt(
   const query = claim.mode === 'query';
   // Header signing: the token is signed when the client listed it. Presigned
   // URLs: AWS IoT wants the token appended after signing, never signed.
-  const omitToken = query || !signed.has('x-amz-security-token');
+  const omitToken = query ? !policy.queryTokenSigned : !signed.has('x-amz-security-token');
   const config: auth.AwsSigningConfig = {
     algorithm: auth.AwsSigningAlgorithm.SigV4,
     signature_type: query ? auth.AwsSignatureType.HttpRequestViaQueryParams : auth.AwsSignatureType.HttpRequestViaHeaders,
-    provider: auth.AwsCredentialsProvider.newStatic(creds.accessKeyId, creds.secretAccessKey, creds.sessionToken),
+    provider: auth.AwsCredentialsProvider.newStatic(creds.accessKeyId, creds.secretAccessKey, creds.sessionToken ?? undefined),
     region: claim.region,
     service: claim.service,
     date: new Date(claim.requestMs),
     use_double_uri_encode: true,
-    should_normalize_uri_path: true,
+    should_normalize_uri_path: policy.normalizePath ?? true,
     omit_session_token: omitToken,
     signed_body_value: policy.emptyPayloadHash ? auth.AwsSignedBodyValue.EmptySha256 : createHash('sha256').update(req.body).digest('hex'),
     signed_body_header: signed.has('x-amz-content-sha256') ? auth.AwsSignedBodyHeaderType.XAmzContentSha256 : auth.AwsSignedBodyHeaderType.None,
@@ -122,7 +130,9 @@ export class SigV4Verifier {
 
     const creds = this.store.get(claim.accessKeyId);
     if (creds === undefined) return fail(reject('unknown-key', MESSAGES.invalidToken));
-    if (claim.sessionToken === null || !sameSecretString(claim.sessionToken, creds.sessionToken)) return fail(reject('invalid-token', MESSAGES.invalidToken));
+    const tokenOk =
+      creds.sessionToken === null ? claim.sessionToken === null : claim.sessionToken !== null && sameSecretString(claim.sessionToken, creds.sessionToken);
+    if (!tokenOk) return fail(reject('invalid-token', MESSAGES.invalidToken));
     if (nowMs >= creds.expirationMs) return fail(reject('expired-token', MESSAGES.expiredToken));
 
     if (claim.requestMs > nowMs + SKEW_WINDOW_MS) return fail(reject('skew', skewMessage(claim.requestMs, nowMs)));
