@@ -15,7 +15,8 @@ import { CredentialsClient } from './credentials/index.js';
 import { PersistentQueue } from './telemetry/queue.js';
 import { Uploader, type UploaderHealth } from './telemetry/uploader.js';
 import { HttpsPublishTransport } from './telemetry/https-transport.js';
-import type { WebSocketPort } from './telemetry/deps.js';
+import { MqttWsTransport } from './telemetry/mqtt-transport.js';
+import type { PublishTransport, WebSocketPort } from './telemetry/deps.js';
 import { FlashRegion } from './agent/flash-region.js';
 import { IotRequestSigner } from './agent/request-signer.js';
 import { AgentError } from './agent/errors.js';
@@ -129,8 +130,13 @@ export class Agent {
     const securityQueue = new PersistentQueue(new FlashRegion(ports.flash, blocks - securityBlocks, securityBlocks), { whenFull: 'reject-new' });
     const dataHost = config.dataEndpoint.port === 443 ? config.dataEndpoint.host : `${config.dataEndpoint.host}:${config.dataEndpoint.port}`;
     const signer = new IotRequestSigner({ endpoint: dataHost, region: config.region, publishService: config.publishService, sha256: ports.sha256 });
-    if (config.transport !== 'https') throw new AgentError('unsupported', `transport ${config.transport} is not available in this build`);
-    const transport = new HttpsPublishTransport({ http: ports.http, signer, host: config.dataEndpoint.host, port: config.dataEndpoint.port, clock: this.clock });
+    let transport: PublishTransport;
+    if (config.transport === 'mqtt') {
+      if (!ports.websocket) throw new AgentError('unsupported', 'transport mqtt needs a WebSocket port on this platform');
+      transport = new MqttWsTransport({ ws: ports.websocket, timer: ports.timers, signer, clientId: config.thingName });
+    } else {
+      transport = new HttpsPublishTransport({ http: ports.http, signer, host: config.dataEndpoint.host, port: config.dataEndpoint.port, clock: this.clock });
+    }
     this.uploader = new Uploader({
       deviceId: config.thingName,
       streams: [

@@ -34,8 +34,8 @@ function start(args: string[]): Summary {
   return JSON.parse(last) as Summary;
 }
 
-test('honest time, dev cloud killed and restarted mid-run: everything generated is delivered, nothing rejected', () => {
-  const s = start(['--duration', '14', '--restart-cloud-at', '4', '--sample-ms', '250']);
+for (const transport of ['https', 'mqtt']) test(`${transport}: honest time, dev cloud killed and restarted mid-run: everything generated is delivered, nothing rejected`, () => {
+  const s = start(['--duration', '14', '--restart-cloud-at', '4', '--sample-ms', '250', '--transport', transport]);
   assert.equal(s.firmwareError, null);
   assert.equal(s.cloudRestarted, true);
   assert.ok(s.generated >= 20, `generated ${s.generated}`);
