@@ -172,7 +172,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     report = await probe(options);
   } catch (e) {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${e instanceof UsageError ? `${USAGE}\n` : ''}`);
     return 2;
   }
   process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : `${table(report)}\n`);
