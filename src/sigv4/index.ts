@@ -23,10 +23,11 @@
 // Errors: SigV4Error with `code` (errors.ts) and, for LIMIT_EXCEEDED, `limit`.
 // Time is always an argument (epoch ms); the signer never reads a clock.
 //
-// Allocation: the constructor allocates every buffer. sign()/presign() write
-// only into those buffers; what they allocate is constant per call (small
-// temporaries inside @noble/hashes, the error object on failure, and the
-// debug strings in debug mode). out.headers(), out.pathAndQuery(),
+// Allocation: the constructor allocates every buffer. sign()/presign() and
+// chunk signing write only into those buffers and allocate nothing on
+// success in normal mode (the noble adapter uses noble's compression function
+// over its own block; see sha256-noble.ts); failures allocate the error, and
+// debug mode allocates the debug strings. out.headers(), out.pathAndQuery(),
 // out.signature() and the *Headers/*Path/IoT helpers allocate the strings
 // they return.
 export { Signer, ALGORITHM, EMPTY_SHA256_HEX, UNSIGNED_PAYLOAD, STREAMING_PAYLOAD, STREAMING_PAYLOAD_TRAILER, STREAMING_UNSIGNED_PAYLOAD_TRAILER, MAX_EXPIRES_SECONDS } from './signer.js';

@@ -1,29 +1,108 @@
 // The portable SHA-256 backend: @noble/hashes behind the Sha256 port.
 //
-// reset() must not allocate a new hasher per digest, so we keep one pristine
-// (never updated) instance and copy its state into the working instance with
-// noble's `_cloneInto` (public in noble 2.x: it is what `clone()` uses).
-// noble itself still makes a few small temporaries per call (a DataView for
-// block-aligned input, an array in `_cloneInto`); none grows with the input.
+// noble's public update()/digestInto() allocate small objects on the way (a
+// DataView per block-aligned update, an array per digest and per clone), so
+// garbage would grow with the request. We therefore use only noble's
+// compression function (`process(view, offset)` of its _SHA256 class, with
+// the state in its A..H fields) and do the Merkle-Damgard framing here, over
+// one 64-byte block and one DataView allocated at construction. Nothing is
+// allocated after the constructor. (noble 2.x internals, pinned by the lock
+// file; the FIPS 180-2 vectors in test/core/sigv4-unit.suite.ts fail loudly
+// if a noble update changes them.)
 import { _SHA256 } from '@noble/hashes/sha2.js';
 import type { Sha256, Sha256Factory } from '../ports.js';
 
+const BLOCK_BYTES = 64;
+/** Padding needs 1 byte (0x80) and an 8-byte bit length. */
+const LENGTH_OFFSET = BLOCK_BYTES - 8;
+
+/** The parts of noble's _SHA256 we use (protected in its typings). */
+interface NobleCore {
+  A: number;
+  B: number;
+  C: number;
+  D: number;
+  E: number;
+  F: number;
+  G: number;
+  H: number;
+  process(view: DataView, offset: number): void;
+  roundClean(): void;
+}
+
+function put32(out: Uint8Array, o: number, v: number): void {
+  out[o] = v >>> 24;
+  out[o + 1] = (v >>> 16) & 0xff;
+  out[o + 2] = (v >>> 8) & 0xff;
+  out[o + 3] = v & 0xff;
+}
+
 export class NobleSha256 implements Sha256 {
-  private readonly pristine = new _SHA256();
-  private readonly working = new _SHA256();
+  private readonly core: NobleCore;
+  private readonly iv = new Int32Array(8);
+  private readonly block = new Uint8Array(BLOCK_BYTES);
+  private readonly view: DataView;
+  private pos = 0;
+  /** Total bytes absorbed (exact as a double up to 2^53). */
+  private length = 0;
+
+  constructor() {
+    const core = new _SHA256() as unknown as NobleCore;
+    const iv = this.iv;
+    iv[0] = core.A; iv[1] = core.B; iv[2] = core.C; iv[3] = core.D;
+    iv[4] = core.E; iv[5] = core.F; iv[6] = core.G; iv[7] = core.H;
+    this.core = core;
+    this.view = new DataView(this.block.buffer, this.block.byteOffset, BLOCK_BYTES);
+  }
 
   reset(): void {
-    this.pristine._cloneInto(this.working);
+    const { core, iv } = this;
+    core.A = iv[0]!; core.B = iv[1]!; core.C = iv[2]!; core.D = iv[3]!;
+    core.E = iv[4]!; core.F = iv[5]!; core.G = iv[6]!; core.H = iv[7]!;
+    this.pos = 0;
+    this.length = 0;
   }
 
   update(bytes: Uint8Array, start: number, end: number): void {
-    // A whole-array update avoids allocating a subarray view.
-    this.working.update(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end));
+    const { block, core, view } = this;
+    let pos = this.pos;
+    for (let i = start; i < end; i++) {
+      block[pos++] = bytes[i]!;
+      if (pos === BLOCK_BYTES) {
+        core.process(view, 0);
+        pos = 0;
+      }
+    }
+    this.length += end - start;
+    this.pos = pos;
   }
 
   finish(out: Uint8Array, offset: number): void {
-    if (offset === 0) this.working.digestInto(out); // writes out[0, 32) only
-    else this.working.digestInto(out.subarray(offset, offset + 32));
+    const { block, core, view } = this;
+    let pos = this.pos;
+    block[pos++] = 0x80;
+    if (pos > LENGTH_OFFSET) {
+      block.fill(0, pos);
+      core.process(view, 0);
+      pos = 0;
+    }
+    block.fill(0, pos, LENGTH_OFFSET);
+    const bits = this.length * 8;
+    view.setUint32(LENGTH_OFFSET, Math.floor(bits / 0x100000000), false);
+    view.setUint32(LENGTH_OFFSET + 4, bits >>> 0, false);
+    core.process(view, 0);
+    // Hygiene as in noble: no message-derived words left in its shared schedule or our block.
+    core.roundClean();
+    block.fill(0);
+    put32(out, offset, core.A);
+    put32(out, offset + 4, core.B);
+    put32(out, offset + 8, core.C);
+    put32(out, offset + 12, core.D);
+    put32(out, offset + 16, core.E);
+    put32(out, offset + 20, core.F);
+    put32(out, offset + 24, core.G);
+    put32(out, offset + 28, core.H);
+    this.pos = 0;
   }
 }
 
