@@ -12,6 +12,7 @@ import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
+import { findMosquitto } from '../tools/devcloud/mosquitto-broker.js';
 import { crtPresignMqtt, crtSignPublish, fetchCredentials, rawHttps } from '../tools/devcloud/client.js';
 
 const BIN = resolve('bin/devcloud.js');
@@ -86,6 +87,7 @@ describe('devcloud CLI', () => {
   });
 
   test('standalone with mosquitto: HTTPS publish and MQTT over WebSocket reach subscribers; SIGTERM stops everything', async () => {
+    assert.ok(findMosquitto() !== null, 'this test needs the Debian package mosquitto (.ci/run must install it)');
     child = spawn(
       process.execPath,
       [BIN, '--state-dir', stateDir, '--key-type', 'ec', '--broker', 'mosquitto', '--hostname', 'devcloud.local', '--gateway-port', '0', '--credentials-port', '0', '--broker-port', '0', '--admin-port', '0'],

@@ -10,7 +10,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { connect as tcpConnect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { MAX_BROKER_CONNECTIONS, MAX_MQTT_PACKET_BYTES, type Broker, type BrokerOptions } from './broker.js';
@@ -45,6 +46,19 @@ function canConnect(host: string, port: number): Promise<boolean> {
   });
 }
 
+/**
+ * The mosquitto executable: $DEVCLOUD_MOSQUITTO, else the first `mosquitto` on
+ * PATH or in the sbin directories Debian installs it to (often not on a
+ * non-root user's PATH). Null when there is none.
+ */
+export function findMosquitto(): string | null {
+  const env = process.env.DEVCLOUD_MOSQUITTO;
+  if (env) return existsSync(env) ? env : null;
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
+  for (const d of dirs) if (d && existsSync(join(d, 'mosquitto'))) return join(d, 'mosquitto');
+  return null;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class MosquittoBroker implements Broker {
@@ -61,6 +75,8 @@ export class MosquittoBroker implements Broker {
   ) {}
 
   static async start(options: BrokerOptions): Promise<MosquittoBroker> {
+    const binary = findMosquitto();
+    if (binary === null) throw new DevCloudError('BROKER_START_FAILED', 'mosquitto not found (install the Debian package mosquitto, or set DEVCLOUD_MOSQUITTO)');
     const port = options.port === 0 ? await freePort(options.host) : options.port;
     const dir = await mkdtemp(join(tmpdir(), 'devcloud-mosquitto-'));
     const conf = join(dir, 'mosquitto.conf');
@@ -77,7 +93,7 @@ export class MosquittoBroker implements Broker {
         '',
       ].join('\n'),
     );
-    const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(binary, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
       if (stderr.length < 4096) stderr += d.toString('utf8');
