@@ -179,6 +179,11 @@ export class Agent {
     this.sampleTimer = null;
   }
 
+  /** Queues a telemetry record now (besides the periodic samples). Returns its sequence number, or -1 when refused (counted). */
+  telemetry(metrics: Metrics): number {
+    return this.append(STREAM_TELEMETRY, metrics);
+  }
+
   /** Queues a security event (never dropped for telemetry: its queue rejects new records when full, counted). */
   securityEvent(kind: string, detail: Metrics = {}): number {
     return this.append(STREAM_SECURITY, { event: kind, ...detail });

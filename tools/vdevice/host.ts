@@ -49,6 +49,10 @@ export class VirtualDevice {
   /** Event delivery is serialised: XS runs one crank at a time. */
   private delivering: Promise<unknown> = Promise.resolve();
   private failure: Error | null = null;
+  /** Computrons the firmware used so far (every crank: boot, events, commands). */
+  computrons = 0;
+  /** XS heap slots in use after the last crank, as the engine reports it. */
+  heapSlots: number | null = null;
 
   constructor(private readonly options: VirtualDeviceOptions) {
     this.worker = new XsWorker({ onCommand: (m) => this.handle(m), onPrint: (l) => options.onLog?.(`[print] ${l}`) });
@@ -62,7 +66,12 @@ export class VirtualDevice {
 
   /** Evaluates the firmware; it installs handleCommand and starts its own timers. */
   async start(): Promise<void> {
-    await this.worker.evaluate(readFileSync(this.options.bundle, 'utf8'));
+    this.account(await this.worker.evaluate(readFileSync(this.options.bundle, 'utf8')));
+  }
+
+  private account(run: { meter: { compute: number; currentHeapCount: number | null } }): void {
+    this.computrons += run.meter.compute;
+    if (run.meter.currentHeapCount !== null) this.heapSlots = run.meter.currentHeapCount;
   }
 
   /** The first exception the firmware raised while handling an event, if any. */
@@ -94,7 +103,7 @@ export class VirtualDevice {
     this.delivering = this.delivering.then(() =>
       this.stopped
         ? undefined
-        : this.worker.command(frame).catch((e: Error) => {
+        : this.worker.command(frame).then((run) => this.account(run), (e: Error) => {
             this.failure ??= e;
             this.options.onLog?.(`[host] firmware raised: ${e.message}`);
           }),

@@ -43,6 +43,13 @@ function boot(): void {
   bridge.on('control', (head) => {
     if (head.command === 'stop-sampling') agent.stopSampling();
     else if (head.command === 'report') report();
+    else if (head.command === 'burst') {
+      // Bench: queue `count` records at once, as a device coming back online would hold them.
+      for (let i = 0; i < Number(head.count); i++) agent.telemetry({ bench: i });
+    } else if (head.command === 'gc') {
+      const g = globalThis as unknown as { gc?: () => void };
+      if (typeof g.gc === 'function') g.gc();
+    }
   });
   agent.start();
   tick();
