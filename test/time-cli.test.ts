@@ -28,7 +28,7 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
 }
 
 /** Honest fake servers (the host clock); `shiftMs` makes a liar. Returns "addr:port" strings. */
-async function withServers(shifts: number[], fn: (servers: string[]) => Promise<void>): Promise<void> {
+async function withServers(shifts: number[], fn: (servers: string[]) => Promise<void>, rootDispersionMs = 0): Promise<void> {
   const sockets: dgram.Socket[] = [];
   try {
     const names: string[] = [];
@@ -42,7 +42,7 @@ async function withServers(shifts: number[], fn: (servers: string[]) => Promise<
       });
       s.on('message', (msg, rinfo) => {
         const t = Date.now() + shifts[i]!;
-        s.send(buildReply(new Uint8Array(msg), { receiveMs: t, transmitMs: t }), rinfo.port, rinfo.address);
+        s.send(buildReply(new Uint8Array(msg), { receiveMs: t, transmitMs: t, rootDispersionMs }), rinfo.port, rinfo.address);
       });
       names.push(`${address}:${s.address().port}`);
     }
@@ -85,6 +85,19 @@ test('cli: --min-sources 1 lets one honest server through; --max-bound-ms is enf
   await withServers([0], async (servers) => {
     assert.equal((await runCli(['probe', ...serverArgs(servers), '--min-sources', '1'])).code, 0);
   });
+  // root dispersion 500 ms: the bound is at least 500 ms
+  await withServers(
+    [0, 0],
+    async (servers) => {
+      assert.equal((await runCli(['probe', ...serverArgs(servers)])).code, 0, 'default --max-bound-ms 1000');
+      const tight = await runCli(['probe', '--json', ...serverArgs(servers), '--max-bound-ms', '400']);
+      assert.equal(tight.code, 1);
+      const j = JSON.parse(tight.stdout) as Record<string, unknown>;
+      assert.equal(j.state, 'SYNCED', 'synced, but not within the bound asked for');
+      assert.ok((j.boundMs as number) >= 500);
+    },
+    500,
+  );
 });
 
 test('cli: usage errors exit 2 with a message', { timeout: 60_000 }, async () => {
