@@ -38,7 +38,7 @@ function freeUdpPort(): Promise<number> {
 test('lin: the smoke firmware builds and passes every check in the simulator', { skip: noSimulator }, async () => {
   mkdirSync(outputDir, { recursive: true });
   const port = await freeUdpPort();
-  const build = await buildFirmware({ sdk: sdk!, project: root, platform: 'lin', outputDir, config: { smokeUdpPort: String(port) } });
+  const build = await buildFirmware({ sdk: sdk!, project: root, platform: 'lin', outputDir, config: { firmware: 'smoke', smokeUdpPort: String(port) } });
   assert.ok(build.ok, `mcconfig failed:\n${build.output.slice(-4000)}`);
   assert.ok(build.simulatorLibrary, 'mc.so was produced');
   const run = await runSimulator(sdk!, build.simulatorLibrary, /SMOKE (PASS \d+|FAIL .*)\n|XS abort/);

@@ -8,7 +8,7 @@ import config from 'mc/config';
 import Timer from 'timer';
 import { boardConfig } from './board-config.js';
 import { ModdableError } from './errors.js';
-import { FileFlash } from './file-flash.js';
+import { FileFlash } from './flash/file.js';
 import { PreferenceKeyValue } from './preference-kv.js';
 import { ModdableRandom } from './random.js';
 import { CryptSha256 } from './sha256.js';

@@ -1,36 +1,25 @@
-// WebSocket client (binary messages) over the SDK's legacy `websocket`
+// WebSocketPort (src/telemetry/deps.ts) over the SDK's legacy `websocket`
 // Client, on SecureSocket for wss:// with the device identity, for MQTT over
-// WebSocket (subprotocol "mqtt"). Same shape as the virtual device's
-// XsWebSockets (src/platform/xs/ports.ts) so the agent can take either.
+// WebSocket (subprotocol "mqtt"). Binary messages only. SDK limits worth
+// knowing: no fragmented messages, no 64-bit frame lengths (> 64 KiB).
 // Note: the SDK client does not validate Sec-WebSocket-Accept; TLS is what
 // authenticates the server.
 import { Client } from 'websocket';
 import SecureSocket from 'securesocket';
 import { copyToArrayBuffer } from './copy-bytes.js';
+import type { WebSocketHandlers, WebSocketLink, WebSocketPort } from '../../telemetry/deps.js';
 import { ModdableError } from './errors.js';
 import { secureOptions, type TlsIdentity } from './tls.js';
 
 /** Longest URL accepted (host + path with a presigned query fits well inside). */
 export const WEBSOCKET_MAX_URL_CHARS = 2048;
 
-export interface WebSocketHandlers {
-  onOpen(): void;
-  /** `bytes` is only valid during the call. */
-  onMessage(bytes: Uint8Array): void;
-  onClose(reason: string): void;
-}
-
-export interface WebSocketConnection {
-  send(bytes: Uint8Array): void;
-  close(): void;
-}
-
 const URL_PATTERN = /^(wss?):\/\/([A-Za-z0-9.-]+)(?::(\d{1,5}))?(\/[^\s]*)?$/;
 
-export class ModdableWebSockets {
+export class ModdableWebSockets implements WebSocketPort {
   constructor(private readonly identity: TlsIdentity | null) {}
 
-  connect(url: string, protocol: string, handlers: WebSocketHandlers): WebSocketConnection {
+  connect(url: string, protocol: string, handlers: WebSocketHandlers): WebSocketLink {
     const match = url.length <= WEBSOCKET_MAX_URL_CHARS ? URL_PATTERN.exec(url) : null;
     if (!match) throw new ModdableError('NETWORK', 'malformed WebSocket URL');
     const secure = match[1] === 'wss';
@@ -42,7 +31,7 @@ export class ModdableWebSockets {
     }
     let open = true;
     const client = new Client(dictionary);
-    const closeWith = (reason: string): void => {
+    const closeWith = (error: Error | null): void => {
       if (!open) return;
       open = false;
       try {
@@ -50,23 +39,24 @@ export class ModdableWebSockets {
       } catch {
         // the SDK may already have closed it
       }
-      handlers.onClose(reason);
+      handlers.onClose(error);
     };
     client.callback = function (message: number, value?: unknown): void {
       if (message === Client.handshake) handlers.onOpen();
       else if (message === Client.receive) {
         if (value instanceof ArrayBuffer) handlers.onMessage(new Uint8Array(value));
-        else closeWith('text message on a binary protocol');
-      } else if (message === Client.disconnect) closeWith('disconnected');
-      else if (message < 0) closeWith('error');
+        else closeWith(new ModdableError('NETWORK', 'text message on a binary protocol'));
+      } else if (message === Client.disconnect) closeWith(new ModdableError('NETWORK', 'WebSocket disconnected'));
+      else if (message < 0) closeWith(new ModdableError('NETWORK', 'WebSocket connection failed (DNS, TCP or TLS)'));
     };
     return {
-      send(bytes: Uint8Array): void {
+      send(bytes: Uint8Array, start: number, end: number): void {
         if (!open) throw new ModdableError('NETWORK', 'WebSocket is closed');
-        client.write(copyToArrayBuffer(bytes, 0, bytes.length));
+        if (!(start >= 0 && start <= end && end <= bytes.length)) throw new RangeError('WebSocket send: bad range');
+        client.write(copyToArrayBuffer(bytes, start, end - start));
       },
       close(): void {
-        closeWith('closed by device');
+        closeWith(null);
       },
     };
   }

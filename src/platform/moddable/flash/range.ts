@@ -1,6 +1,6 @@
 // Range checks shared by the FlashPort adapters: a bad offset or length is a
 // caller bug, reported before the storage is touched.
-import { ModdableError } from './errors.js';
+import { ModdableError } from '../errors.js';
 
 export function checkRange(offset: number, length: number, byteLength: number): void {
   if (!(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0 && offset + length <= byteLength))

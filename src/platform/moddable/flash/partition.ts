@@ -4,9 +4,9 @@
 // allocate an ArrayBuffer in the SDK (Flash.read returns a fresh one), which
 // we copy into the caller's buffer.
 import Flash from 'flash';
-import type { FlashPort } from '../../ports.js';
-import { ModdableError } from './errors.js';
-import { checkBlock, checkBuffer, checkRange } from './flash-range.js';
+import type { FlashPort } from '../../../ports.js';
+import { ModdableError } from '../errors.js';
+import { checkBlock, checkBuffer, checkRange } from './range.js';
 
 export class PartitionFlash implements FlashPort {
   readonly blockSize: number;

@@ -11,10 +11,10 @@
 // closes the file: littlefs commits on close, so a completed write() is durable.
 import { File } from 'file';
 import config from 'mc/config';
-import type { FlashPort } from '../../ports.js';
-import { copyToArrayBuffer } from './copy-bytes.js';
-import { ModdableError } from './errors.js';
-import { checkBlock, checkBuffer, checkRange } from './flash-range.js';
+import type { FlashPort } from '../../../ports.js';
+import { copyToArrayBuffer } from '../copy-bytes.js';
+import { ModdableError } from '../errors.js';
+import { checkBlock, checkBuffer, checkRange } from './range.js';
 
 /** Bounds for the image size: at least 2 blocks (a queue needs a spare), at most 4 MiB. */
 export const FILE_FLASH_MIN_BLOCKS = 2;

@@ -1,0 +1,45 @@
+// Starts the agent on a Moddable board: validates the board and provisioning
+// configuration, loads the device identity, resolves the time servers, builds
+// the ports and starts src/agent.ts. Every failure to start is traced with
+// its typed error code; no secret is ever traced.
+import { Agent } from '../../agent.js';
+import { agentSettings, boardConfig, deviceIdentity } from './board-config.js';
+import { loadAgentConfig } from './agent-config.js';
+import { createAgentPorts } from './agent-ports.js';
+
+function log(line: string): void {
+  trace(`${line}\n`);
+}
+
+function describe(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  return `${typeof code === 'string' ? `[${code}] ` : ''}${e instanceof Error ? e.message : 'unknown error'}`;
+}
+
+/** Calls back with the started agent, or null after tracing why it could not start. */
+export function startAgent(started?: (agent: Agent | null) => void): void {
+  let board, settings, identity;
+  try {
+    board = boardConfig();
+    settings = agentSettings();
+    identity = deviceIdentity();
+  } catch (e) {
+    log(`agent: not started: ${describe(e)}`);
+    started?.(null);
+    return;
+  }
+  if (!identity) log('agent: no device certificate provisioned; TLS requests will be refused by AWS');
+  const ports = createAgentPorts(board, identity, log);
+  loadAgentConfig(settings, board, (raw) => {
+    let agent: Agent;
+    try {
+      agent = new Agent(ports, raw);
+    } catch (e) {
+      log(`agent: not started: ${describe(e)}`);
+      started?.(null);
+      return;
+    }
+    agent.start();
+    started?.(agent);
+  });
+}

@@ -1,0 +1,44 @@
+// The agent's ports (src/agent.ts AgentPorts) made of Moddable adapters, as
+// the board config says. The flash adapter is chosen by storage kind and
+// loaded by name, because each board's build contains only the storage
+// modules it has (`flash` on ESP32, `file` everywhere).
+import Modules from 'modules';
+import type { FlashPort } from '../../ports.js';
+import type { AgentPorts } from '../../agent.js';
+import type { BoardConfig, StorageConfig } from './board-config.js';
+import { ModdableHttp } from './http.js';
+import { PreferenceKeyValue } from './preference-kv.js';
+import { ModdableRandom } from './random.js';
+import { cryptSha256Factory } from './sha256.js';
+import { ModdableTicks } from './ticks.js';
+import { ModdableTimers } from './timer.js';
+import type { TlsIdentity } from './tls.js';
+import { ModdableUdp } from './udp.js';
+import { ModdableWebSockets } from './websocket.js';
+
+type FlashModule = { PartitionFlash?: new (o: { partition: string }) => FlashPort; FileFlash?: new (o: { path: string; blockSize: number; blockCount: number }) => FlashPort };
+
+export function createFlash(storage: StorageConfig): FlashPort {
+  if (storage.kind === 'partition') {
+    const m = Modules.importNow('platform/moddable/flash/partition') as FlashModule;
+    return new m.PartitionFlash!({ partition: storage.partition });
+  }
+  const m = Modules.importNow('platform/moddable/flash/file') as FlashModule;
+  return new m.FileFlash!({ path: storage.path, blockSize: storage.blockSize, blockCount: storage.blockCount });
+}
+
+export function createAgentPorts(board: BoardConfig, identity: TlsIdentity | null, log: (line: string) => void): AgentPorts {
+  return {
+    ticks: new ModdableTicks({ wrapBits: board.tickWrapBits }),
+    timers: new ModdableTimers(),
+    random: new ModdableRandom({ hardware: board.randomIsHardware }),
+    udp: new ModdableUdp(),
+    http: new ModdableHttp({ identity }),
+    websocket: new ModdableWebSockets(identity),
+    flash: createFlash(board.storage),
+    kv: new PreferenceKeyValue({ domain: board.preferenceDomain, maxValueBytes: board.preferenceMaxValueBytes }),
+    sha256: cryptSha256Factory,
+    log,
+    sample: () => ({ board: board.name }),
+  };
+}
