@@ -131,6 +131,18 @@ export class CredentialStore {
     tokenBuf.fill(0);
   }
 
+  /** Sets region and service alone (a signer built before its first credentials). */
+  setScope(region: unknown, service: unknown): void {
+    const regionBuf = new Uint8Array(MAX_REGION_BYTES);
+    const regionLen = asciiField(region, 'region', 'scope', MAX_REGION_BYTES, 'MAX_REGION_BYTES', regionBuf);
+    const serviceBuf = new Uint8Array(MAX_SERVICE_BYTES);
+    const serviceLen = asciiField(service, 'service', 'scope', MAX_SERVICE_BYTES, 'MAX_SERVICE_BYTES', serviceBuf);
+    this.region.set(regionBuf);
+    this.regionLen = regionLen;
+    this.service.set(serviceBuf);
+    this.serviceLen = serviceLen;
+  }
+
   /** Writes `accessKeyId/YYYYMMDD/region/service/aws4_request` (date from amzDate[0, 8)) into `credential`. */
   buildCredential(amzDate: Uint8Array): void {
     const c = this.credential;

@@ -49,7 +49,12 @@ export interface SigningFlags {
 }
 
 export interface SignerOptions extends SigningFlags {
-  credentials: SignerCredentials;
+  /**
+   * Absent: the signer is built (all memory allocated) without credentials
+   * and refuses to sign (INVALID_STATE) until setCredentials(); region and
+   * service are then mandatory here.
+   */
+  credentials?: SignerCredentials | undefined;
   /** Signing region; for derived-key credentials it must match (or be omitted). */
   region?: string | undefined;
   /** Signing name (service); for derived-key credentials it must match (or be omitted). */
@@ -150,7 +155,8 @@ export class Signer {
     this.queryWire = new Uint8Array(limits.maxQueryBytes);
     this.output = new SignedOutput(limits.maxOutputBytes);
     this.chunks = new ChunkSigner(this.seed, factory, limits, options.debug === true ? limits.maxDebugBytes : 0);
-    this.setCredentials(options.credentials, options.region, options.service);
+    if (options.credentials === undefined) this.creds.setScope(options.region, options.service);
+    else this.setCredentials(options.credentials, options.region, options.service);
   }
 
   /**
@@ -194,7 +200,7 @@ export class Signer {
     const out = this.output;
     out.clear();
     this.seed.valid = false;
-    if (!this.creds.usable) throw new SigV4Error('INVALID_STATE', 'signer has no credentials (wiped)');
+    if (!this.creds.usable) throw new SigV4Error('INVALID_STATE', 'signer has no credentials (not set yet, or wiped)');
     if (request === null || typeof request !== 'object') throw new SigV4Error('INVALID_REQUEST', 'request must be an object');
     const normalize = request.normalizePath ?? this.flags.normalizePath;
     const doubleEncode = request.doubleEncodePath ?? this.flags.doubleEncodePath;

@@ -220,6 +220,18 @@ const suite: PortableSuite = () => {
   });
 
   cases.push({
+    name: 'a signer built without credentials refuses to sign until it gets them',
+    run(t) {
+      t.throws(() => new Signer({ region: 'us-east-1' }), isError('INVALID_CREDENTIALS'), 'service is then mandatory');
+      const s = new Signer({ region: 'us-east-1', service: 'service' });
+      t.throws(() => s.sign(base()), isError('INVALID_STATE'));
+      t.equal(s.output.mode, 'none');
+      s.setCredentials(CREDS);
+      t.equal(s.sign(base()).signature(), '5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31', 'get-vanilla signature');
+    },
+  });
+
+  cases.push({
     name: 'a wiped signer refuses to sign',
     run(t) {
       const s = make({}, { token: TOKEN });
