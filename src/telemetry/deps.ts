@@ -40,7 +40,7 @@ export interface CredentialSource {
   refresh(reason: string): void;
 }
 
-/** Signs at send time. src/telemetry/sigv4-adapter.ts adapts src/sigv4. */
+/** Signs at send time. src/agent/request-signer.ts adapts src/sigv4. */
 export interface RequestSigner {
   /** AWS IoT HTTPS publish `POST /topics/<topic>?qos=1`: returns the wire path and every header to send. */
   signPublish(credentials: AwsCredentials, topic: string, body: Uint8Array, timeMs: number): { path: string; headers: HeaderList };
@@ -89,6 +89,8 @@ export interface SendAuth {
 
 /** A way to deliver one message and learn whether the cloud accepted it. */
 export interface PublishTransport {
+  /** Largest body the transport can carry, when it has a fixed buffer; the uploader refuses a larger maxPublishBytes. */
+  readonly maxBodyBytes?: number;
   publish(topic: string, body: Uint8Array, length: number, auth: SendAuth, callback: (outcome: SendOutcome) => void): void;
   /** Drop any connection. A publish in flight ends with 'retry' or is never answered (callers ignore late answers). */
   close(): void;

@@ -72,6 +72,7 @@ export class MqttWsTransport implements PublishTransport {
   private connectionId = 0;
   /** Connections opened (each with a fresh URL). */
   connects = 0;
+  readonly maxBodyBytes: number;
 
   constructor(options: MqttTransportOptions) {
     if (options.signer === null && typeof options.url !== 'string') throw new ConfigError('bad-config', 'url required without a signer');
@@ -82,6 +83,7 @@ export class MqttWsTransport implements PublishTransport {
     const maxBody = options.maxPublishBytes ?? 4096;
     if (!(Number.isInteger(maxBody) && maxBody >= 1 && maxBody <= IOT_MAX_MESSAGE_BYTES)) throw new ConfigError('bad-config', 'maxPublishBytes must be in [1, 131072]');
     this.o = options;
+    this.maxBodyBytes = maxBody;
     this.out = new Uint8Array(maxBody + PUBLISH_OVERHEAD_BYTES);
     this.decoder = new MqttDecoder(options.maxIncomingBytes ?? DEFAULT_MAX_INCOMING_BYTES);
   }

@@ -151,6 +151,11 @@ export class Uploader {
     if (health === undefined) throw new ConfigError('bad-config', 'healthStream names no stream');
     this.healthStream = health;
     this.transport = options.transport;
+    const carry = options.transport.maxBodyBytes;
+    if (carry !== undefined && bytes > carry) {
+      // Otherwise every full batch would fail to encode and end in the dead letters.
+      throw new ConfigError('bad-config', `maxPublishBytes ${bytes} exceeds the transport's ${carry}`);
+    }
     this.clock = options.clock;
     this.credentials = options.credentials;
     this.timer = options.timer;

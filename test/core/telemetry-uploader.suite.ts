@@ -348,6 +348,10 @@ const suite: PortableSuite = () => [
       t.throws(bad({ minPublishIntervalMs: -1 }), isConfig);
       t.throws(bad({ healthStream: 'nope' }), isConfig);
       t.throws(bad({ streams: [] }), isConfig);
+      const small = new ScriptedTransport(() => ACK) as ScriptedTransport & { maxBodyBytes: number };
+      small.maxBodyBytes = 1024;
+      t.throws(bad({ transport: small, maxPublishBytes: 2048 }), isConfig, 'a body the transport cannot carry');
+      t.ok(setup(() => ACK, { transport: small, maxPublishBytes: 1024 }).up !== null);
     },
   },
 ];
