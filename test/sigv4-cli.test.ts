@@ -155,15 +155,17 @@ test('bad cases give typed error lines (same on both engines) and exit status 1;
   const badEscape = make('bad-query-escape', 'GET /?a=%zz HTTP/1.1\nHost:example.amazonaws.com\n\n', context({}));
   const badJson = make('bad-context', 'GET / HTTP/1.1\nHost:example.amazonaws.com\n\n', '{');
   const missing = join(tmp, 'missing');
+  const notAFolder = join(tmp, 'bad-header-name', 'request.txt');
   const expected = [
     ['bad-header-name', 'INVALID_HEADER_NAME'],
     ['bad-query-escape', 'INVALID_PERCENT_ENCODING'],
     ['bad-context', 'INVALID_CASE'],
     ['missing', 'CASE_NOT_FOUND'],
+    ['request.txt', 'CASE_NOT_FOUND'],
   ];
   const outputs: string[] = [];
   for (const engine of ['node', 'xs']) {
-    const run = await runCli(['sign', '--mode', 'header', '--engine', engine, badHeader, badEscape, badJson, missing]);
+    const run = await runCli(['sign', '--mode', 'header', '--engine', engine, badHeader, badEscape, badJson, missing, notAFolder]);
     assert.equal(run.code, 1, run.stderr);
     const out = lines(run.stdout);
     assert.deepEqual(
@@ -180,7 +182,7 @@ test('usage: --help exits 0, bad arguments exit 2 with the usage text', async ()
   const help = await runCli(['--help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /^Usage: sigv4 sign/);
-  for (const args of [['sign'], ['sign', '--mode', 'both', 'x'], ['sign', '--engine', 'wasm', 'x'], ['sign', '--bogus', 'x'], ['verify', 'x']]) {
+  for (const args of [[], ['sign'], ['sign', '--mode', 'both', 'x'], ['sign', '--engine', 'wasm', 'x'], ['sign', '--bogus', 'x'], ['verify', 'x']]) {
     const run = await runCli(args);
     assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
     assert.match(run.stderr, /Usage: sigv4 sign/);

@@ -8,7 +8,10 @@
 //   {"case","mode","canonicalRequest","stringToSign","signature","signedRequest"}
 //   {"case","mode","error":{"code","message"}}
 // Exit status: 0 every case signed, 1 some case failed (its line says why),
-// 2 usage error or the engine failed.
+// 2 usage error or the engine failed. Error codes are the signer's
+// (SigV4Error) and case-parse.ts's INVALID_CASE, plus CASE_NOT_FOUND and
+// CASE_UNREADABLE for folders. The signed request shows the session token
+// (it is part of the request); the secret key is never printed.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { listCaseDirs, readCaseFiles } from './case.js';
@@ -60,10 +63,11 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** Parses argv after `sign`-or-not; returns null for --help. */
+/** Parses the arguments after the program name; returns null for --help. */
 export function parseArgs(argv: readonly string[]): CliOptions | null {
   const args = [...argv];
-  if (args.some((a) => a === '--help' || a === '-h') || args.length === 0) return null;
+  if (args.some((a) => a === '--help' || a === '-h')) return null;
+  if (args.length === 0) throw new UsageError('no command given');
   const command = args.shift();
   if (command !== 'sign') throw new UsageError(`unknown command ${JSON.stringify(command)} (expected "sign")`);
   let modes: Mode[] = ['header', 'query'];
@@ -125,8 +129,14 @@ function errorOf(e: unknown, fallback: string): CaseError {
 
 /** Reads and parses one case folder (aws-c-auth / S3 layout, or botocore's .req layout). */
 export function loadCase(dir: string): SigningCase {
-  if (!existsSync(dir)) throw Object.assign(new Error(`no such case folder: ${dir}`), { code: 'CASE_NOT_FOUND' });
-  const files = readCaseFiles(dir);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw Object.assign(new Error(`no such case folder: ${dir}`), { code: 'CASE_NOT_FOUND' });
+  let files: Record<string, string>;
+  try {
+    files = readCaseFiles(dir);
+  } catch (e) {
+    // Not our error type: report a stable code, not the file system's.
+    throw Object.assign(new Error(`cannot read case folder ${dir}: ${e instanceof Error ? e.message : String(e)}`), { code: 'CASE_UNREADABLE' });
+  }
   const name = dir;
   if (files['request.txt'] !== undefined) {
     return parseCase({ request: files['request.txt'], ...(files['context.json'] !== undefined ? { context: files['context.json'] } : {}) }, name);
