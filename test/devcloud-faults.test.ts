@@ -172,6 +172,12 @@ describe('fault injection', () => {
     assert.equal((await admin('POST', '/faults/drop', { count: 1, when: 'sometimes' })).status, 400);
     assert.equal((await admin('GET', '/messages?since=x')).status, 400);
     assert.equal((await admin('POST', '/nope')).status, 404);
+    assert.equal((await admin('POST', '/provision', { thing: 'bad thing' })).status, 400);
+    assert.equal((await admin('POST', '/provision', { thing: 'adm-thing', endpoint: 'x y' })).status, 400);
+    const prov = await admin('POST', '/provision', { thing: 'adm-thing' });
+    assert.equal(prov.status, 200);
+    assert.ok(!JSON.stringify(prov.json).includes('PRIVATE KEY'), 'no key material over the admin API');
+    assert.equal(JSON.parse(readFileSync(prov.json.provisioningFile, 'utf8')).thingName, 'adm-thing');
     assert.deepEqual(cloud.faults.state().fail.publish, null, 'refused admin calls armed nothing');
     assert.equal((await publish()).status, 200);
   });

@@ -17,6 +17,7 @@
 //   POST /credentials/expire   {accessKeyId?}
 //   POST /credentials/lifetime {seconds}
 //   POST /observability/reset
+//   POST /provision     {thing, endpoint?}  device certificate, key and provisioning JSON (answers file paths, never key material)
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { DevCloud } from './devcloud.js';
 import type { DropWhen, FaultTarget, InjectedStatus, PauseMode } from './faults.js';
@@ -125,6 +126,12 @@ export class AdminApi {
         case 'POST /credentials/lifetime':
           c.setCredentialLifetime(num(body, 'seconds'));
           break;
+        case 'POST /provision': {
+          const thing = str<string>(body, 'thing', '');
+          const endpoint = optionalStr(body, 'endpoint');
+          const d = await c.provision(thing, endpoint);
+          return this.send(res, 200, { ok: true, thingName: d.thingName, provisioningFile: d.provisioningFile, certFile: d.certFile, keyFile: d.keyFile });
+        }
         case 'POST /observability/reset':
           c.observe.reset();
           break;
@@ -134,7 +141,7 @@ export class AdminApi {
       return this.send(res, 200, { ok: true });
     } catch (e) {
       const err = e as Error & { code?: string };
-      const status = e instanceof AdminInputError || e instanceof RangeError || e instanceof SyntaxError ? 400 : 500;
+      const status = e instanceof AdminInputError || e instanceof RangeError || e instanceof SyntaxError || err.code === 'BAD_THING_NAME' || err.code === 'BAD_OPTION' ? 400 : 500;
       return this.send(res, status, { error: err.code ?? (status === 400 ? 'BAD_ADMIN_REQUEST' : 'INTERNAL'), message: err.message });
     }
   }

@@ -20,6 +20,8 @@ import type { ServerPki } from './state-dir.js';
 export const MIN_CREDENTIAL_LIFETIME_SECONDS = 1;
 export const MAX_CREDENTIAL_LIFETIME_SECONDS = 43200;
 export const DEFAULT_CREDENTIAL_LIFETIME_SECONDS = 3600;
+/** Simultaneous connections to the credentials provider. */
+export const MAX_PROVIDER_CONNECTIONS = 256;
 
 export interface CredentialsProviderOptions {
   host: string;
@@ -71,6 +73,7 @@ export class CredentialsProvider {
       requestCert: true,
       rejectUnauthorized: true,
     });
+    server.maxConnections = MAX_PROVIDER_CONNECTIONS;
     this.tracker.watch(server);
     server.on('request', (req, res) => this.onRequest(req, res));
     // A handshake without a certificate from our CA never becomes a request.

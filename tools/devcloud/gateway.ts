@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { MESSAGES, okAnswer, reject, rejectionAnswer, type Rejection, type RejectReason, type WireAnswer } from './aws-answers.js';
-import type { Broker } from './broker.js';
+import { MAX_MQTT_PACKET_BYTES, type Broker } from './broker.js';
 import type { ShiftableClock } from './clock.js';
 import type { FaultPlan, FaultTarget, PauseMode } from './faults.js';
 import { ConnectionTracker, closeServer, listen, readBody, sendAnswer, sendAnswerOnSocket } from './http-util.js';
@@ -80,7 +80,12 @@ export class Gateway {
   private server: Server | null = null;
   private readonly tracker = new ConnectionTracker();
   private readonly held = new Set<Duplex>();
-  private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (p) => (p.has('mqtt') ? 'mqtt' : false) });
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    // One WebSocket message carries at most one MQTT packet's worth (ws would otherwise allow 100 MiB).
+    maxPayload: MAX_MQTT_PACKET_BYTES,
+    handleProtocols: (p) => (p.has('mqtt') ? 'mqtt' : false),
+  });
   private paused: PauseMode | null = null;
   private boundPort: number;
 

@@ -95,6 +95,7 @@ export interface ProvisionedDevice {
 /** Writes (or rewrites) a device certificate, key and provisioning JSON for `info.thingName`. */
 export async function provisionDevice(stateDir: string, info: ProvisioningInfo, keyType: KeyType): Promise<ProvisionedDevice> {
   if (!THING_NAME.test(info.thingName)) throw new DevCloudError('BAD_THING_NAME', `thing name ${JSON.stringify(info.thingName)} must match ${THING_NAME.source}`);
+  if (!/^[A-Za-z0-9.:-]{1,253}$/.test(info.endpoint)) throw new DevCloudError('BAD_OPTION', `endpoint ${JSON.stringify(info.endpoint)} is not a host name or address`);
   const dir = resolve(stateDir);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const ca = await loadOrCreateCa(dir, keyType);
