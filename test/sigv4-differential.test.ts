@@ -133,6 +133,15 @@ test(`our signer matches aws-crt on ${DIFFERENTIAL_REQUESTS} generated requests 
       if (r.payloadHash !== null) count('payload-hash-given');
       if (r.path.includes('?')) count('query-string');
       if (new Set(r.headers.map(([n]) => n.toLowerCase())).size < r.headers.length) count('duplicate-headers');
+      const wirePath = r.path.split('?')[0]!;
+      if (/[^\x00-\x7f]/.test(r.path)) count('raw-unicode');
+      if (/(^|\/)\.\.?(\/|$)/.test(wirePath)) count('dot-segments');
+      if (wirePath.includes('//')) count('empty-segments');
+      if (r.headers.some(([, v]) => v.includes('\t'))) count('tab-in-header-value');
+      if (r.headers.some(([, v]) => v.trim() === '')) count('empty-header-value');
+      if (r.headers.some(([, v]) => v !== v.trim())) count('leading-or-trailing-whitespace');
+      const keys = (r.path.split('?')[1] ?? '').split('&').filter((p) => p !== '').map((p) => p.split('=')[0]);
+      if (new Set(keys).size < keys.length) count('repeated-query-key');
       if (failure !== null) {
         mismatches++;
         if (reports.length < MAX_REPORTS) reports.push(await report(r, failure, item.mine, item.index));
@@ -144,7 +153,7 @@ test(`our signer matches aws-crt on ${DIFFERENTIAL_REQUESTS} generated requests 
   assert.equal(compared, DIFFERENTIAL_REQUESTS, `only ${compared} comparable requests in ${MAX_ATTEMPTS} attempts`);
   assert.ok(derivedKeyRequests > DIFFERENTIAL_REQUESTS / 10, 'derived-key signing was exercised');
   // The generator must actually reach every class it claims to cover.
-  for (const key of ['header', 'query', 's3-style', 'token-omitted', 'token-signed', 'presign-no-expires', 'sign-body', 'payload-hash-given', 'query-string', 'duplicate-headers']) {
+  for (const key of ['header', 'query', 's3-style', 'token-omitted', 'token-signed', 'presign-no-expires', 'sign-body', 'payload-hash-given', 'query-string', 'duplicate-headers', 'raw-unicode', 'dot-segments', 'empty-segments', 'tab-in-header-value', 'empty-header-value', 'leading-or-trailing-whitespace', 'repeated-query-key']) {
     assert.ok((coverage[key] ?? 0) > 0, `no generated request covers ${key}`);
   }
 });
