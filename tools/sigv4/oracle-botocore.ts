@@ -10,8 +10,12 @@ import { OracleRefusal, type OracleRequest, type OracleResult } from './oracle-r
 
 /** Debian's interpreter, which has python3-botocore installed. */
 export const BOTOCORE_PYTHON = '/usr/bin/python3';
-/** A request answered later than this means the helper hung: fail, do not wait forever. */
-export const BOTOCORE_REPLY_TIMEOUT_MS = 10_000;
+/**
+ * Hang guard: a request not answered within this means the helper is stuck.
+ * Generous (python start-up plus botocore import on a loaded machine is the
+ * first request's wait); never a speed requirement.
+ */
+export const BOTOCORE_REPLY_TIMEOUT_MS = 60_000;
 /** Requests in flight at once (each is one line in the pipe). */
 export const BOTOCORE_MAX_IN_FLIGHT = 64;
 
