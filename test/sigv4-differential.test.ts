@@ -20,6 +20,7 @@ import { randomInt } from 'node:crypto';
 import { CrtOracle } from '../tools/sigv4/oracle-crt.js';
 import { BotocoreOracle } from '../tools/sigv4/oracle-botocore.js';
 import { OurOracle } from '../tools/sigv4/oracle-ours.js';
+import { derivedKeyFor } from '../tools/sigv4/oracle-derive-node.js';
 import { botocoreExclusion, crtExclusion, generateRequest } from '../tools/sigv4/generate.js';
 import { Prng, seedFromEnv } from '../tools/sigv4/prng.js';
 import { describeRequest, redact, type OracleRequest, type OracleResult } from '../tools/sigv4/oracle-request.js';
@@ -105,7 +106,7 @@ test(`our signer matches aws-crt on ${DIFFERENTIAL_REQUESTS} generated requests 
       const derived = index % DERIVED_KEY_EVERY === 0;
       if (derived) derivedKeyRequests++;
       try {
-        mine = ours.sign(r, derived);
+        mine = ours.sign(r, derived ? derivedKeyFor(r) : undefined);
       } catch (e) {
         failure = `our signer refused a valid request${derived ? ' (derived key)' : ''}: ${e instanceof Error ? e.message : String(e)}`;
       }

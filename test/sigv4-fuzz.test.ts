@@ -11,6 +11,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { XsWorker } from '../tools/xs/worker.js';
 import { DEFAULT_LIMITS, type SignerLimits } from '../src/sigv4/index.js';
 import { CrtOracle } from '../tools/sigv4/oracle-crt.js';
 import { DIFFERENTIAL_LIMITS } from '../tools/sigv4/oracle-ours.js';
@@ -21,6 +25,8 @@ import { seedFromEnv } from '../tools/sigv4/prng.js';
 
 /** Malformed inputs per run. */
 export const FUZZ_CASES = 5_000;
+/** Malformed inputs per run inside XS (JS SHA-256 there is ~100x slower than on Node). */
+export const XS_FUZZ_CASES = 600;
 /** Hang guard only (a run takes seconds); never a performance assertion. */
 const FUZZ_HANG_GUARD_MS = 180_000;
 
@@ -84,4 +90,43 @@ test(`malformed inputs: only typed errors, no partial output, no hang (${FUZZ_CA
   assert.deepEqual(report.failures, [], `${report.failures.length + report.moreFailures} failures (replay with SIGV4_SEED=${seed})`);
   assert.deepEqual(Object.keys(report.classes).sort(), [...FUZZ_CLASSES].sort(), 'every damage class was exercised');
   assert.ok(report.refused > FUZZ_CASES / 2, 'most malformed inputs are refused');
+});
+
+test(`malformed inputs inside XS: only typed errors, no partial output (${XS_FUZZ_CASES} cases, seed ${seed})`, async () => {
+  const bundle = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'xs', 'fuzz.js');
+  assert.ok(existsSync(bundle), `XS bundle ${bundle} missing: run npm run build`);
+  const peer = await new CrtOracle().sign(REFERENCE);
+  const limits: SignerLimits = { ...DEFAULT_LIMITS, ...DIFFERENTIAL_LIMITS };
+  const job = { seed: seed ^ 0x00f0f0f0, cases: XS_FUZZ_CASES, limits, reference: { request: { ...REFERENCE, body: Array.from(REFERENCE.body) }, signature: peer.signature } };
+  let report: FuzzReport | null = null;
+  let fatal: string | null = null;
+  let reached = 0;
+  const worker = new XsWorker({
+    onCommand(message) {
+      const m = JSON.parse(new TextDecoder().decode(message)) as { kind: string; done?: number; report?: FuzzReport; error?: string };
+      if (m.kind === 'job') return new TextEncoder().encode(JSON.stringify(job));
+      if (m.kind === 'progress') reached = m.done ?? reached;
+      if (m.kind === 'report') report = m.report ?? null;
+      if (m.kind === 'fatal') fatal = m.error ?? 'unknown';
+      return new Uint8Array(0);
+    },
+  });
+  let guard: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      worker.evaluate(readFileSync(bundle, 'utf8')),
+      new Promise((_, reject) => {
+        guard = setTimeout(() => reject(new Error(`XS fuzz run did not finish within ${FUZZ_HANG_GUARD_MS} ms: stuck after case ${reached} (replay with SIGV4_SEED=${seed})`)), FUZZ_HANG_GUARD_MS);
+      }),
+    ]);
+  } finally {
+    clearTimeout(guard);
+    await worker.close();
+  }
+  assert.equal(fatal, null, `exception inside XS: ${fatal}`);
+  const r = report as FuzzReport | null;
+  assert.ok(r !== null, 'XS run ended without its final report');
+  process.stderr.write(`sigv4-fuzz (XS): seed ${job.seed}, ${r.cases} cases, refused ${r.refused}, accepted ${r.accepted}\n`);
+  assert.equal(r.cases, XS_FUZZ_CASES);
+  assert.deepEqual(r.failures, [], `${r.failures.length + r.moreFailures} failures inside XS (replay with SIGV4_SEED=${seed})`);
 });

@@ -1,8 +1,8 @@
 // Our signer (src/sigv4) behind the same interface as the peer oracles, so
-// that the differential tests compare like with like. One debug Signer is
+// that the differential tests compare like with like. Portable (no Node
+// module): the fuzz loop also runs it inside XS. One debug Signer is
 // reused for every request (as on a device); debug mode captures the
 // canonical request and string-to-sign for mismatch reports.
-import { createHmac } from 'node:crypto';
 import { Signer, type SignerLimits, type SigningRequest } from '../../src/sigv4/index.js';
 import type { OracleRequest, OracleResult } from './oracle-request.js';
 
@@ -38,13 +38,6 @@ export function toSigningRequest(r: OracleRequest): SigningRequest {
   };
 }
 
-/** SigV4 key derivation with node:crypto: HMAC chain "AWS4"+secret, date, region, service, "aws4_request". */
-export function signingKeyNode(secret: string, date: string, region: string, service: string): Uint8Array {
-  let key: Buffer = Buffer.from(`AWS4${secret}`, 'utf8');
-  for (const part of [date, region, service, 'aws4_request']) key = createHmac('sha256', key).update(part, 'utf8').digest();
-  return new Uint8Array(key);
-}
-
 export class OurOracle {
   readonly signer: Signer;
 
@@ -60,14 +53,12 @@ export class OurOracle {
 
   /**
    * Signs synchronously; throws the signer's SigV4Error on refusal. With
-   * `derivedKey`, the signer gets only the signing key for the request's
-   * date (derived here with node:crypto, independently of src/sigv4), as a
-   * device provisioned without the secret would.
+   * `derived`, the signer gets only that signing key (for the request's date,
+   * region and service), as a device provisioned without the secret would.
    */
-  sign(r: OracleRequest, derivedKey = false): OracleResult {
-    if (derivedKey) {
-      const date = new Date(r.timeMs).toISOString().slice(0, 10).replace(/-/g, '');
-      this.signer.setCredentials({ accessKeyId: r.accessKeyId, signingKey: signingKeyNode(r.secretAccessKey, date, r.region, r.service), date, region: r.region, service: r.service, sessionToken: r.sessionToken ?? undefined });
+  sign(r: OracleRequest, derived?: { signingKey: Uint8Array; date: string }): OracleResult {
+    if (derived !== undefined) {
+      this.signer.setCredentials({ accessKeyId: r.accessKeyId, signingKey: derived.signingKey, date: derived.date, region: r.region, service: r.service, sessionToken: r.sessionToken ?? undefined });
     } else {
       this.signer.setCredentials({ accessKeyId: r.accessKeyId, secretAccessKey: r.secretAccessKey, sessionToken: r.sessionToken ?? undefined }, r.region, r.service);
     }
