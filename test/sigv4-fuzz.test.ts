@@ -5,6 +5,8 @@
 // tools/sigv4/fuzz-run.ts. The loop runs in a worker thread; if it does not
 // finish within FUZZ_HANG_GUARD_MS the worker is stopped and the test fails
 // with the last case reached (a synchronous hang cannot be caught in-thread).
+// The same loop then runs inside the XS engine (tools/sigv4/fuzz.xs.ts) on
+// XS_FUZZ_CASES inputs: the device engine's strings and errors get fuzzed too.
 //
 // Seed: SIGV4_SEED=<n> replays a run; otherwise a fresh seed is printed.
 import { test } from 'node:test';
