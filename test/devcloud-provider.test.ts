@@ -56,6 +56,11 @@ describe('credentials provider', () => {
     assert.equal(cert.subject, 'CN=prov-thing');
     assert.ok(cert.verify(caCert.publicKey), 'signed by the local CA');
     assert.ok(cert.checkIssued(caCert));
+    // Backdated a week so devices whose clock is somewhat behind still accept them.
+    const weekAgo = Date.now() - 7 * 86_400_000;
+    for (const c of [cert, caCert]) assert.ok(Math.abs(Date.parse(c.validFrom) - weekAgo) < 3_600_000, `validFrom ${c.validFrom}`);
+    assert.ok(Date.parse(cert.validTo) > Date.now() + 800 * 86_400_000, `validTo ${cert.validTo}`);
+    assert.equal(caCert.ca, true);
     assert.equal(statSync(device.keyFile).mode & 0o777, 0o600);
     const prov = JSON.parse(readFileSync(device.provisioningFile, 'utf8')) as Record<string, unknown>;
     assert.equal(prov.thingName, 'prov-thing');

@@ -3,10 +3,11 @@
 //   CA (self-signed, CA:TRUE) -> server certificate (serverAuth, SANs for
 //   127.0.0.1, localhost and any extra host names) and device certificates
 //   (clientAuth, CN = thing name).
+// Signing goes through `openssl ca` (not `x509 -req`) because only it can set
+// notBefore in the past (OpenSSL 3.0 has no -not_before for x509).
 // Keys are RSA 2048 by default: Moddable's TLS (securesocket) handles RSA on
 // every target; `ec` (P-256) is faster to generate and fine for Node clients.
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,11 +38,40 @@ function keyArgs(keyType: KeyType): string[] {
   return keyType === 'rsa' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
 }
 
-function serial(): string {
-  // Positive 64-bit serial: clear the top bit.
-  const b = randomBytes(8);
-  b[0]! &= 0x7f;
-  return `0x${b.toString('hex')}`;
+/**
+ * Certificates start this long before they are made, so a device (or a
+ * faketime'd process) whose clock is somewhat behind still accepts them.
+ * Moddable checks certificate dates against its clock.
+ */
+export const CERT_BACKDATE_SECONDS = 7 * 24 * 3600;
+
+/** `YYMMDDHHMMSSZ` (UTCTime, valid to 2049) as `openssl ca -startdate/-enddate` want it. */
+function opensslDate(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z';
+}
+
+/** `openssl ca` needs a config and a database; rand_serial gives each certificate a random serial. */
+const CA_CONFIG = `[ ca ]
+default_ca = devcloud
+[ devcloud ]
+database = index.txt
+new_certs_dir = .
+default_md = sha256
+policy = policy_cn
+unique_subject = no
+email_in_dn = no
+rand_serial = yes
+[ policy_cn ]
+commonName = supplied
+`;
+
+async function caSign(dir: string, args: string[], extensions: string[], validDays: number): Promise<void> {
+  await writeFile(join(dir, 'ca.cnf'), CA_CONFIG);
+  await writeFile(join(dir, 'index.txt'), '');
+  await writeFile(join(dir, 'ext.cnf'), extensions.join('\n') + '\n');
+  const start = Date.now() - CERT_BACKDATE_SECONDS * 1000;
+  const end = Date.now() + validDays * 86_400_000;
+  await openssl(['ca', '-batch', '-config', 'ca.cnf', ...args, '-startdate', opensslDate(start), '-enddate', opensslDate(end), '-extfile', 'ext.cnf', '-notext', '-out', 'out.pem'], dir);
 }
 
 export interface PemPair {
@@ -60,12 +90,9 @@ async function inTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 
 export function createCa(keyType: KeyType, commonName = 'devcloud local CA'): Promise<PemPair> {
   return inTempDir(async (dir) => {
-    await openssl(
-      ['req', '-x509', ...keyArgs(keyType), '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', String(CA_VALIDITY_DAYS), '-subj', `/CN=${commonName}`,
-        '-set_serial', serial(), '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
-      dir,
-    );
-    return { certPem: await readFile(join(dir, 'ca.pem'), 'utf8'), keyPem: await readFile(join(dir, 'ca.key'), 'utf8') };
+    await openssl(['req', '-new', ...keyArgs(keyType), '-nodes', '-keyout', 'ca.key', '-out', 'ca.csr', '-subj', `/CN=${commonName}`], dir);
+    await caSign(dir, ['-selfsign', '-keyfile', 'ca.key', '-in', 'ca.csr'], ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign', 'subjectKeyIdentifier=hash'], CA_VALIDITY_DAYS);
+    return { certPem: await readFile(join(dir, 'out.pem'), 'utf8'), keyPem: await readFile(join(dir, 'ca.key'), 'utf8') };
   });
 }
 
@@ -84,15 +111,13 @@ export function createLeaf(ca: PemPair, keyType: KeyType, commonName: string, us
       'basicConstraints=critical,CA:FALSE',
       `keyUsage=critical,digitalSignature${keyType === 'rsa' ? ',keyEncipherment' : ''}`,
       `extendedKeyUsage=${usage === 'server' ? 'serverAuth' : 'clientAuth'}`,
+      'subjectKeyIdentifier=hash',
+      'authorityKeyIdentifier=keyid',
       ...(sans.length > 0 ? [`subjectAltName=${sanList(sans)}`] : []),
     ];
-    await writeFile(join(dir, 'ext.cnf'), ext.join('\n') + '\n');
-    await openssl(['req', ...keyArgs(keyType), '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', `/CN=${commonName}`], dir);
-    await openssl(
-      ['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', serial(), '-days', String(LEAF_VALIDITY_DAYS), '-sha256', '-extfile', 'ext.cnf', '-out', 'leaf.pem'],
-      dir,
-    );
-    return { certPem: await readFile(join(dir, 'leaf.pem'), 'utf8'), keyPem: await readFile(join(dir, 'leaf.key'), 'utf8') };
+    await openssl(['req', '-new', ...keyArgs(keyType), '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', `/CN=${commonName}`], dir);
+    await caSign(dir, ['-cert', 'ca.pem', '-keyfile', 'ca.key', '-in', 'leaf.csr'], ext, LEAF_VALIDITY_DAYS);
+    return { certPem: await readFile(join(dir, 'out.pem'), 'utf8'), keyPem: await readFile(join(dir, 'leaf.key'), 'utf8') };
   });
 }
 
