@@ -9,100 +9,31 @@
 //                                @noble/hashes, XS port adapters), unminified
 //   agent_heap_slots/_bytes      XS heap slots in use after gc in steady
 //                                state; bytes at 16 bytes/slot (32-bit MCU)
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { VirtualDevice } from '../vdevice/host.js';
-import { SntpServer } from '../timeserver/sntp-server.js';
-import { startDevCloud } from '../devcloud/devcloud.js';
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Scenario } from '../vdevice/scenario.js';
 
 const BURST = 600;
-const READY_TIMEOUT_MS = 30_000;
 const DRAIN_TIMEOUT_MS = 120_000;
 /** XS slot size on 32-bit targets (ESP32, Pico). */
 const MCU_SLOT_BYTES = 16;
 
-interface Health {
-  timeState?: string;
-  credentialsLeftMs?: number | null;
-  acked?: number;
-  queueDepth?: number;
-}
-
-/** Polling period: each poll is a status report inside XS, kept rare so it barely shows in computrons_per_record. */
-const POLL_MS = 250;
-
-async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-}
-
 async function runTransport(transport: 'https' | 'mqtt'): Promise<{ recordsPerS: number; computronsPerRecord: number; heapSlots: number | null }> {
-  const repo = resolve('.');
-  const dir = mkdtempSync(join(tmpdir(), 'bench-agent-'));
-  const cloud = await startDevCloud({ stateDir: join(dir, 'cloud') });
-  const ntp = [new SntpServer(), new SntpServer(), new SntpServer()];
+  const s = await Scenario.start({ transport, thingName: 'bench-device' });
   try {
-    const servers = [];
-    for (const s of ntp) {
-      const a = await s.start();
-      servers.push(`${a.host}:${a.port}`);
-    }
-    const device = await cloud.provision('bench-device');
-    const e = cloud.endpoints();
-    let health: Health = {};
-    const bundle = join(repo, 'build', 'xs', 'vdevice.js');
-    const vd = new VirtualDevice({
-      bundle,
-      config: {
-        thingName: 'bench-device',
-        region: e.region,
-        roleAlias: e.roleAlias,
-        dataEndpoint: { host: e.host, port: e.gatewayPort },
-        credentialsEndpoint: { host: e.host, port: e.credentialsPort },
-        timeServers: servers,
-        transport,
-        sampleIntervalMs: 86_400_000, // no periodic samples: the burst is the workload
-        healthIntervalMs: 0,
-        buildTimeMs: Math.floor(statSync(bundle).mtimeMs),
-      },
-      tls: { ca: readFileSync(e.caFile, 'utf8'), cert: device.certPem, key: device.keyPem },
-      flashFile: join(dir, 'flash.bin'),
-      flashBlockSize: 4096,
-      flashBlockCount: 64,
-      kvFile: join(dir, 'kv.json'),
-      onStatus: (s) => {
-        health = (s as { health: Health }).health;
-      },
-    });
-    await vd.start();
-    await waitFor(() => health.timeState === 'SYNCED' && Number(health.credentialsLeftMs) > 0, READY_TIMEOUT_MS, 'time and credentials');
-    const c0 = vd.computrons;
+    await s.waitReady();
+    const c0 = s.device.computrons;
     const t0 = performance.now();
-    await vd.control({ command: 'burst', count: BURST });
-    await waitFor(
-      () => {
-        void vd.control({ command: 'report' });
-        return Number(health.acked) >= BURST && health.queueDepth === 0;
-      },
-      DRAIN_TIMEOUT_MS,
-      `${BURST} acks`,
-    );
+    await s.burst(BURST);
+    await s.waitFor((h) => Number(h.acked) >= BURST && h.queueDepth === 0, DRAIN_TIMEOUT_MS, `${BURST} acks`);
     const elapsedMs = performance.now() - t0;
-    const computrons = vd.computrons - c0;
-    await vd.control({ command: 'gc' });
-    const heapSlots = vd.heapSlots;
-    if (vd.error) throw vd.error;
-    await vd.stop();
-    if (cloud.counters().gatewayRejected !== 0) throw new Error('the gateway rejected requests during the bench');
-    return { recordsPerS: (BURST * 1000) / elapsedMs, computronsPerRecord: computrons / BURST, heapSlots };
+    // Includes the status reports the wait asks for (one per poll): small next to the signing work.
+    const computrons = s.device.computrons - c0;
+    await s.device.control({ command: 'gc' });
+    if (s.cloud.counters().gatewayRejected !== 0) throw new Error('the gateway rejected requests during the bench');
+    return { recordsPerS: (BURST * 1000) / elapsedMs, computronsPerRecord: computrons / BURST, heapSlots: s.device.heapSlots };
   } finally {
-    await cloud.stop();
-    for (const s of ntp) await s.close().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    await s.stop();
   }
 }
 

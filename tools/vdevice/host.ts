@@ -45,6 +45,8 @@ export class VirtualDevice {
   private readonly tickBase: number;
   /** Host time of the firmware's first tick read: the raw counter starts at `tickStart` then. */
   private t0 = -1;
+  /** Added to the raw counter: a test makes the board's tick counter jump (backwards = a disruption). */
+  private tickShift = 0;
   private stopped = false;
   /** Event delivery is serialised: XS runs one crank at a time. */
   private delivering: Promise<unknown> = Promise.resolve();
@@ -77,6 +79,11 @@ export class VirtualDevice {
   /** The first exception the firmware raised while handling an event, if any. */
   get error(): Error | null {
     return this.failure;
+  }
+
+  /** Makes the raw tick counter jump by `ms` (negative: backwards), as a glitching timer would. */
+  jumpTicks(ms: number): void {
+    this.tickShift += ms;
   }
 
   /** Calls a firmware command (`globalThis.handleCommand` with ev `control`). */
@@ -137,7 +144,8 @@ export class VirtualDevice {
         return this.reply();
       case 'ticks': {
         if (this.t0 < 0) this.t0 = performance.now();
-        return this.reply({ ticks: (this.tickBase + Math.floor(performance.now() - this.t0)) % 2 ** 32 });
+        const raw = this.tickBase + this.tickShift + Math.floor(performance.now() - this.t0);
+        return this.reply({ ticks: ((raw % 2 ** 32) + 2 ** 32) % 2 ** 32 });
       }
       case 'random':
         return this.reply({}, randomBytes(Math.min(Number(head.length), 4096)));

@@ -1,0 +1,158 @@
+// A complete local world for one virtual device: dev cloud, three SNTP
+// servers, a provisioned device running the firmware bundle on XS. Used by
+// the end-to-end tests and the agent bench.
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { VirtualDevice } from './host.js';
+import { SntpServer } from '../timeserver/sntp-server.js';
+import { startDevCloud, type DevCloud } from '../devcloud/devcloud.js';
+
+export interface DeviceHealth {
+  timeState?: string;
+  timeBoundMs?: number;
+  credentialsLeftMs?: number | null;
+  queueDepth?: number;
+  sent?: number;
+  acked?: number;
+  retried?: number;
+  deadLettered?: number;
+  dropped?: number;
+  skewEvents?: number;
+  credentialRefreshes?: number;
+  failClosed?: Record<string, number>;
+  lastFailClosed?: string | null;
+}
+
+export interface DeviceStatus {
+  generated?: number;
+  health?: DeviceHealth;
+}
+
+export interface ScenarioOptions {
+  transport: 'https' | 'mqtt';
+  thingName?: string;
+  /** Periodic sampling interval; default: none (the test appends records itself). */
+  sampleIntervalMs?: number;
+  extraConfig?: Record<string, unknown>;
+}
+
+export const POLL_MS = 100;
+
+export class Scenario {
+  status: DeviceStatus = {};
+  readonly logs: string[] = [];
+  private constructor(
+    readonly cloud: DevCloud,
+    readonly device: VirtualDevice,
+    private readonly ntp: SntpServer[],
+    private readonly dir: string,
+    readonly thingName: string,
+  ) {}
+
+  static async start(options: ScenarioOptions): Promise<Scenario> {
+    const dir = mkdtempSync(join(tmpdir(), 'scenario-'));
+    const cloud = await startDevCloud({ stateDir: join(dir, 'cloud') });
+    const ntp = [new SntpServer(), new SntpServer(), new SntpServer()];
+    const servers: string[] = [];
+    for (const s of ntp) {
+      const a = await s.start();
+      servers.push(`${a.host}:${a.port}`);
+    }
+    const thingName = options.thingName ?? 'scenario-device';
+    const provisioned = await cloud.provision(thingName);
+    const e = cloud.endpoints();
+    const bundle = join(resolve('.'), 'build', 'xs', 'vdevice.js');
+    let scenario: Scenario | null = null;
+    const pendingLogs: string[] = [];
+    const device = new VirtualDevice({
+      bundle,
+      config: {
+        thingName,
+        region: e.region,
+        roleAlias: e.roleAlias,
+        dataEndpoint: { host: e.host, port: e.gatewayPort },
+        credentialsEndpoint: { host: e.host, port: e.credentialsPort },
+        timeServers: servers,
+        transport: options.transport,
+        sampleIntervalMs: options.sampleIntervalMs ?? 86_400_000,
+        healthIntervalMs: 0,
+        buildTimeMs: Math.floor(statSync(bundle).mtimeMs),
+        ...options.extraConfig,
+      },
+      tls: { ca: readFileSync(e.caFile, 'utf8'), cert: provisioned.certPem, key: provisioned.keyPem },
+      flashFile: join(dir, 'flash.bin'),
+      flashBlockSize: 4096,
+      flashBlockCount: 64,
+      kvFile: join(dir, 'kv.json'),
+      onLog: (l) => (scenario ? scenario.logs : pendingLogs).push(l),
+      onStatus: (s) => {
+        if (scenario) scenario.status = s as DeviceStatus;
+      },
+    });
+    scenario = new Scenario(cloud, device, ntp, dir, thingName);
+    scenario.logs.push(...pendingLogs);
+    await device.start();
+    return scenario;
+  }
+
+  get health(): DeviceHealth {
+    return this.status.health ?? {};
+  }
+
+  /** Asks the firmware for a fresh status report. */
+  async refresh(): Promise<DeviceStatus> {
+    await this.device.control({ command: 'report' });
+    return this.status;
+  }
+
+  async waitFor(check: (h: DeviceHealth, s: DeviceStatus) => boolean, timeoutMs: number, what: string): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      await this.refresh();
+      if (check(this.health, this.status)) return;
+      if (this.device.error) throw this.device.error;
+      if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; status ${JSON.stringify(this.status)}; last logs: ${this.logs.slice(-8).join(' | ')}`);
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+
+  waitReady(timeoutMs = 30_000): Promise<void> {
+    return this.waitFor((h) => h.timeState === 'SYNCED' && Number(h.credentialsLeftMs) > 0, timeoutMs, 'trusted time and credentials');
+  }
+
+  waitDrained(timeoutMs = 60_000): Promise<void> {
+    return this.waitFor((h) => h.queueDepth === 0, timeoutMs, 'an empty queue');
+  }
+
+  /** Queues `count` telemetry records now. */
+  burst(count: number): Promise<unknown> {
+    return this.device.control({ command: 'burst', count });
+  }
+
+  /** (stream:seq) of every record the broker received from this device, with the number of deliveries. */
+  delivered(): Map<string, number> {
+    const seen = new Map<string, number>();
+    for (const m of this.cloud.messages()) {
+      let env: { device?: string; stream?: string; records?: Array<{ seq: number }> };
+      try {
+        env = JSON.parse(m.payload) as typeof env;
+      } catch {
+        continue;
+      }
+      if (env.device !== this.thingName || !Array.isArray(env.records)) continue;
+      for (const r of env.records) {
+        const key = `${env.stream}:${r.seq}`;
+        seen.set(key, (seen.get(key) ?? 0) + 1);
+      }
+    }
+    return seen;
+  }
+
+  async stop(): Promise<void> {
+    await this.device.stop().catch(() => undefined);
+    await this.cloud.stop().catch(() => undefined);
+    for (const s of this.ntp) await s.close().catch(() => undefined);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
