@@ -180,7 +180,8 @@ export class CredentialStore {
     if (len === UTF8_LONE_SURROGATE) throw new SigV4Error('INVALID_UTF16', 'session token contains a lone surrogate');
     for (let i = 0; i < len; i++) {
       const c = out[i]!;
-      if (c < 0x20 || c === 0x7f) throw new SigV4Error('INVALID_CREDENTIALS', 'session token contains a control character');
+      // Tokens are base64-like; refusing whitespace keeps the signed header value equal to the sent one.
+      if (c <= 0x20 || c === 0x7f) throw new SigV4Error('INVALID_CREDENTIALS', 'session token contains whitespace or a control character');
     }
     return len;
   }

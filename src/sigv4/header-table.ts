@@ -10,7 +10,7 @@ import { encodeUtf8Into, UTF8_LONE_SURROGATE } from './utf8.js';
 /** Headers the signer itself may add: x-amz-date, x-amz-security-token, x-amz-content-sha256. */
 export const OWN_HEADER_SLOTS = 3;
 /** Room for the names of the signer's own headers. */
-const OWN_NAME_BYTES = 64;
+export const OWN_NAME_BYTES = 64;
 /** Room for x-amz-date (16) and x-amz-content-sha256 (at most 64) values; the token has maxTokenBytes. */
 const OWN_VALUE_BYTES = 96;
 
@@ -100,6 +100,7 @@ export class HeaderTable {
 
   /** Adds one of the signer's own headers; `name` is lower-case ASCII, `value` already canonical. */
   addOwn(name: string, value: Uint8Array, start: number, end: number): void {
+    this.assertRoom(name.length, end - start);
     const nameStart = this.nameLen;
     for (let i = 0; i < name.length; i++) this.names[nameStart + i] = name.charCodeAt(i);
     this.nameLen += name.length;
@@ -107,17 +108,6 @@ export class HeaderTable {
     for (let i = start; i < end; i++) this.values[valueStart + i - start] = value[i]!;
     this.valueLen += end - start;
     this.push(nameStart, nameStart + name.length, valueStart, this.valueLen);
-  }
-
-  /** Adds the session token header (value canonicalised like any header, bounded by maxTokenBytes). */
-  addOwnToken(name: string, token: string): void {
-    const nameStart = this.nameLen;
-    for (let i = 0; i < name.length; i++) this.names[nameStart + i] = name.charCodeAt(i);
-    this.nameLen += name.length;
-    const valueStart = this.valueLen;
-    const valueEnd = this.canonicalValue(token, -1, valueStart, valueStart + this.limits.maxTokenBytes);
-    this.valueLen = valueEnd;
-    this.push(nameStart, nameStart + name.length, valueStart, valueEnd);
   }
 
   /** True when some entry's name equals the lower-case ASCII `name`. */
@@ -187,6 +177,13 @@ export class HeaderTable {
     return this.nameLen + this.count * (encodeSemicolon ? 3 : 1);
   }
 
+  /** Invariant: room reserved for the signer's own headers (a typed array would drop writes silently). */
+  private assertRoom(nameBytes: number, valueBytes: number): void {
+    if (this.count >= this.nameStart.length || this.nameLen + nameBytes > this.names.length || this.valueLen + valueBytes > this.values.length) {
+      throw new Error('sigv4 internal: header table overflow');
+    }
+  }
+
   private compareNames(a: number, b: number): number {
     const { names } = this;
     const as = this.nameStart[a]!;
@@ -216,8 +213,8 @@ export class HeaderTable {
    */
   private canonicalValue(value: string, index: number, start: number, end: number): number {
     const { values } = this;
-    const which = index < 0 ? 'session token' : `header ${index} value`;
-    const limit = index < 0 ? 'maxTokenBytes' : 'maxHeaderValueBytes';
+    const which = `header ${index} value`;
+    const limit = 'maxHeaderValueBytes';
     let o = start;
     let pendingSpace = false;
     for (let i = 0; i < value.length; i++) {

@@ -65,6 +65,7 @@ export class QueryTable {
 
   /** Adds a signer parameter: `key` is unreserved ASCII, value bytes are encoded here. Returns its entry. */
   addOwn(key: string, value: Uint8Array, start: number, end: number): number {
+    this.assertRoom(key.length + 3 * (end - start));
     const e = this.count++;
     const { arena } = this;
     this.keyStart[e] = this.len;
@@ -77,24 +78,13 @@ export class QueryTable {
 
   /** Adds a signer parameter whose value is unreserved ASCII text. */
   addOwnAscii(key: string, value: string): number {
+    this.assertRoom(key.length + value.length);
     const e = this.count++;
     const { arena } = this;
     this.keyStart[e] = this.len;
     for (let i = 0; i < key.length; i++) arena[this.len++] = key.charCodeAt(i);
     this.keyEnd[e] = this.len;
     for (let i = 0; i < value.length; i++) arena[this.len++] = value.charCodeAt(i);
-    this.valueEnd[e] = this.len;
-    return e;
-  }
-
-  /** Adds a signer parameter whose value is already encoded (e.g. `host%3Bx-amz-date`). */
-  addOwnEncoded(key: string, encoded: Uint8Array, start: number, end: number): number {
-    const e = this.count++;
-    const { arena } = this;
-    this.keyStart[e] = this.len;
-    for (let i = 0; i < key.length; i++) arena[this.len++] = key.charCodeAt(i);
-    this.keyEnd[e] = this.len;
-    for (let i = start; i < end; i++) arena[this.len++] = encoded[i]!;
     this.valueEnd[e] = this.len;
     return e;
   }
@@ -145,6 +135,11 @@ export class QueryTable {
 
   valueLength(e: number): number {
     return this.valueEnd[e]! - this.keyEnd[e]!;
+  }
+
+  /** Invariant: the signer sized the arena and slots for its own parameters (a typed array would drop writes silently). */
+  private assertRoom(bytes: number): void {
+    if (this.count >= this.keyStart.length || this.len + bytes > this.arena.length) throw new Error('sigv4 internal: query table overflow');
   }
 
   private compare(a: number, b: number): number {

@@ -6,12 +6,12 @@
 // stream the canonical request into SHA-256 and the string-to-sign into
 // HMAC-SHA256. A request that breaks a rule or a limit throws a SigV4Error
 // before anything is written to the output.
-import type { HeaderList, Sha256Factory } from '../ports.js';
+import type { HeaderList, Sha256, Sha256Factory } from '../ports.js';
 import { AMZ_DATE_BYTES, checkSigningTime, writeAmzDate } from './amz-date.js';
 import { normalizePathInPlace, writeCanonicalPath } from './canonical-path.js';
 import { SigV4Error, limitExceeded } from './errors.js';
 import { HashSink } from './hash-sink.js';
-import { HeaderTable } from './header-table.js';
+import { HeaderTable, OWN_HEADER_SLOTS, OWN_NAME_BYTES } from './header-table.js';
 import { hexInto, isSha256Hex } from './hex.js';
 import { HMAC_SHA256_BYTES, HmacSha256 } from './hmac.js';
 import { DEFAULT_LIMITS, MAX_LIMIT_VALUE, MAX_METHOD_BYTES, type SignerLimits } from './limits.js';
@@ -34,6 +34,8 @@ export const STREAMING_UNSIGNED_PAYLOAD_TRAILER = 'STREAMING-UNSIGNED-PAYLOAD-TR
 /** Longest X-Amz-Expires AWS accepts: 7 days. */
 export const MAX_EXPIRES_SECONDS = 604800;
 const PAYLOAD_HASH_BYTES = 64;
+/** Keys of our query parameters (X-Amz-Algorithm ... X-Amz-SignedHeaders: 93 bytes) and the algorithm value (16). */
+const OWN_QUERY_KEY_BYTES = 128;
 const SIGNATURE_HEX_BYTES = 64;
 
 /** Per-signer defaults of the independent signing flags (each overridable per request). */
@@ -113,7 +115,7 @@ export class Signer {
   debugStringToSign = '';
 
   private readonly flags: Required<SigningFlags>;
-  private readonly sha;
+  private readonly sha: Sha256;
   private readonly hmac: HmacSha256;
   private readonly creds: CredentialStore;
   private readonly sink: HashSink;
@@ -128,6 +130,7 @@ export class Signer {
   private readonly hexDigest = new Uint8Array(SIGNATURE_HEX_BYTES);
   private readonly signedHeaders: Uint8Array;
   private signedHeadersLen = 0;
+  /** Decimal X-Amz-Expires (at most 6 digits: 604800). */
   private readonly expires = new Uint8Array(8);
 
   constructor(options: SignerOptions) {
@@ -146,10 +149,11 @@ export class Signer {
     this.creds = new CredentialStore(this.hmac, limits.maxTokenBytes);
     this.sink = new HashSink(options.debug === true ? limits.maxDebugBytes : 0);
     this.headers = new HeaderTable(limits);
-    this.signedHeaders = new Uint8Array(3 * (limits.maxHeaderNameBytes + 64 + limits.maxHeaders + 3));
-    // The signer's own query parameters, encoded: keys, credential, date,
-    // expires, token (up to 3 bytes per byte) and signed headers.
-    const ownQueryBytes = 128 + 3 * MAX_CREDENTIAL_BYTES + AMZ_DATE_BYTES + 8 + 3 * limits.maxTokenBytes + this.signedHeaders.length;
+    // Every name (callers' and ours) plus one `;` per header.
+    this.signedHeaders = new Uint8Array(limits.maxHeaderNameBytes + OWN_NAME_BYTES + limits.maxHeaders + OWN_HEADER_SLOTS);
+    // The signer's own query parameters, encoded (up to 3 bytes per byte):
+    // keys and algorithm, credential, date, expires, token, signed headers.
+    const ownQueryBytes = OWN_QUERY_KEY_BYTES + 3 * MAX_CREDENTIAL_BYTES + AMZ_DATE_BYTES + this.expires.length + 3 * limits.maxTokenBytes + 3 * this.signedHeaders.length;
     this.query = new QueryTable(limits, ownQueryBytes);
     this.pathBuf = new Uint8Array(Math.max(1, limits.maxPathBytes));
     this.queryWire = new Uint8Array(limits.maxQueryBytes);

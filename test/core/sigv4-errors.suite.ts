@@ -179,6 +179,7 @@ const suite: PortableSuite = () => {
       t.throws(() => s.setCredentials(CREDS, 'US-EAST-1'), isError('INVALID_CREDENTIALS'), 'upper-case region');
       t.throws(() => s.setCredentials(CREDS, 'us-east-1', 'my service'), isError('INVALID_CREDENTIALS'), 'space in service');
       t.throws(() => s.setCredentials({ ...CREDS, sessionToken: 'a\nb' }), isError('INVALID_CREDENTIALS'), 'LF in token');
+      t.throws(() => s.setCredentials({ ...CREDS, sessionToken: 'a b' }), isError('INVALID_CREDENTIALS'), 'space in token');
       t.throws(() => s.setCredentials({ ...CREDS, sessionToken: 'a\ud800' }), isError('INVALID_UTF16'), 'lone surrogate in token');
       t.throws(() => s.setCredentials({ ...CREDS, accessKeyId: 'A'.repeat(129) }), isError('LIMIT_EXCEEDED', 'MAX_ACCESS_KEY_ID_BYTES'), 'long key id');
       t.throws(() => s.setCredentials({ ...CREDS, secretAccessKey: 'k'.repeat(129) }), isError('LIMIT_EXCEEDED', 'MAX_SECRET_KEY_BYTES'), 'long secret');
