@@ -5,9 +5,16 @@
 //                      (chronyd -x) synchronised to them, read with `chronyc tracking`; chrony documents
 //                      |system time offset| + root dispersion + root delay / 2 as the bound on its clock error
 //   chrony_time_to_synced_ms  that client's start to first selected source (iburst, poll 2^-2 s)
+//   time_xs_round_computrons  XS computrons of one SNTP round over 3 scripted servers (request
+//                             encoding, 3 replies validated, selection, clock anchored), deterministic
+//   time_xs_now_computrons    XS computrons of one clock.now() (the signer calls it per request)
 // Why ours is larger: chrony timestamps packets in the kernel and filters many samples, we take
 // T1/T4 in JavaScript around Node's event loop and keep one sample per server; both are honest
 // bounds for their own timestamps. Wall time here is a measurement, never asserted.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { XsWorker } from '../xs/worker.js';
 import { NodeRandom } from '../../src/platform/node/random.js';
 import { NodeTicks } from '../../src/platform/node/ticks.js';
 import { NodeTimers } from '../../src/platform/node/timers.js';
@@ -22,6 +29,60 @@ const RUNS = 5;
 /** Give up on one cold start after this long (wall ms). */
 const SYNC_TIMEOUT_MS = 30_000;
 const FLOOR_2026 = 1_767_225_600_000;
+
+const dist = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Computrons on XS for one scripted round and one now() (bundled at bench time, like the queue section). */
+async function xsComputrons(): Promise<{ round: number; now: number }> {
+  const bundle = await build({
+    stdin: {
+      contents: `
+        import { SecureClock } from ${JSON.stringify(join(dist, 'src/time/secure-clock.js'))};
+        import { SntpClient } from ${JSON.stringify(join(dist, 'src/time/sntp-client.js'))};
+        import { ManualTicks, ManualTimers, ScriptedUdp, SeededRandom, buildReply } from ${JSON.stringify(join(dist, 'tools/time/fakes.js'))};
+        const lap = () => resetMeter(0, 0) >>> 0;
+        const ticks = new ManualTicks(1000, 32, 0);
+        const timers = new ManualTimers(ticks);
+        const udp = new ScriptedUdp();
+        const replies = [];
+        udp.onSend = (socket, d) => replies.push({ socket, d, reply: buildReply(d.bytes, { receiveMs: 1800000000000 + ticks.raw + 10, transmitMs: 1800000000000 + ticks.raw + 10 }) });
+        const clock = new SecureClock({ ticks, buildTimeMs: 1767225600000 });
+        const servers = [2, 3, 4].map((n) => ({ address: '127.0.0.' + n, port: 123 }));
+        const client = new SntpClient({ udp, timers, random: new SeededRandom(1), clock, servers });
+        let state = '';
+        lap();
+        client.round(() => { state = clock.now().state; });
+        for (const r of replies) r.socket.deliver(r.reply, r.d.address, r.d.port);
+        const round = lap();
+        clock.now();
+        const now = lap();
+        const bytes = new TextEncoder().encode(JSON.stringify({ round, now, state }));
+        issueCommand(bytes.buffer);
+      `,
+      resolveDir: dist,
+      loader: 'js',
+    },
+    bundle: true,
+    format: 'iife',
+    target: 'es2022',
+    write: false,
+  });
+  let report: { round: number; now: number; state: string } | null = null;
+  const worker = new XsWorker({
+    onCommand(message) {
+      report = JSON.parse(Buffer.from(message).toString('utf8')) as { round: number; now: number; state: string };
+      return new Uint8Array(0);
+    },
+  });
+  try {
+    await worker.evaluate(bundle.outputFiles[0]!.text);
+  } finally {
+    await worker.close();
+  }
+  const r = report as { round: number; now: number; state: string } | null;
+  if (r === null || r.state !== 'SYNCED') throw new Error(`XS time bench did not reach SYNCED: ${JSON.stringify(r)}`);
+  return { round: r.round, now: r.now };
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -60,9 +121,12 @@ async function coldStart(servers: Array<{ address: string; port: number }>): Pro
 }
 
 export async function run(): Promise<Record<string, number | string | boolean | null>> {
+  const xs = await xsComputrons();
+  process.stderr.write(`secure time on XS: ${xs.round} computrons per 3-server round, ${xs.now} per now()\n`);
+  const xsResult = { time_xs_round_computrons: xs.round, time_xs_now_computrons: xs.now };
   if (!chronydPath()) {
     process.stderr.write('time bench: chronyd not installed, skipped\n');
-    return { time_to_synced_ms: null, bound_ms: null, chrony_bound_ms: null, time_bench_skipped: 'chronyd not installed' };
+    return { time_to_synced_ms: null, bound_ms: null, chrony_bound_ms: null, time_bench_skipped: 'chronyd not installed', ...xsResult };
   }
   const port = randomChronyPort();
   const specs = [2, 3, 4].map((n) => ({ address: `127.0.124.${n}`, port }));
@@ -92,6 +156,7 @@ export async function run(): Promise<Record<string, number | string | boolean | 
       chrony_time_to_synced_ms: chronySyncMs,
       time_bench_runs: RUNS,
       time_bench_chrony: chronyVersion(),
+      ...xsResult,
     };
     process.stderr.write(
       [
