@@ -5,7 +5,7 @@
 //   setup   {shapes}          build one Signer per shape (limits sized for it)
 //   measure {warmup, iterations}   computrons per signature, per shape
 //   heap    {shape, n}        n signatures, then gc(); the host reads the heap
-//   garbage {shape, n}        gc(), then n signatures without gc
+//   garbage {shape, n, floor?}  gc(), then n signatures (or floors) without gc
 // Every command ends with a `done` report (issueCommand); the host treats a
 // command without it as failed, since the engine may end a crank quietly.
 import { Signer, type SignedOutput, type SigningRequest } from '../../src/sigv4/index.js';
@@ -108,10 +108,12 @@ class OursBench {
     collectGarbage();
   }
 
-  garbage(name: unknown, n: number): void {
+  /** `floor`: run the hash floor instead of the signer (how much of the garbage is noble's own). */
+  garbage(name: unknown, n: number, floor: boolean): void {
     const p = this.find(name);
+    const run = floor ? () => p.floor.run() : p.run;
     collectGarbage();
-    for (let i = 0; i < n; i++) p.run();
+    for (let i = 0; i < n; i++) run();
   }
 }
 
@@ -123,7 +125,7 @@ function handleCommand(message: ArrayBuffer): ArrayBuffer {
     if (command.kind === 'setup') bench.setup(command.shapes as XsShape[]);
     else if (command.kind === 'measure') bench.measure(Number(command.warmup), Number(command.iterations));
     else if (command.kind === 'heap') bench.heap(command.shape, Number(command.n));
-    else if (command.kind === 'garbage') bench.garbage(command.shape, Number(command.n));
+    else if (command.kind === 'garbage') bench.garbage(command.shape, Number(command.n), command.floor === true);
     else throw new Error(`unknown command ${command.kind}`);
     send({ kind: 'done', command: command.kind });
   } catch (e) {

@@ -2,7 +2,7 @@
 // goal verdicts, and a side-by-side table for stderr. Goals are evaluated,
 // never asserted: a missed goal is reported with its margin.
 import type { NodeRates } from './sigv4-node-rate.js';
-import type { OursXsRun, SmithyXsRun, XsMeasurement } from './sigv4-xs-runs.js';
+import type { OursXsRun, ProfileRows, XsMeasurement } from './sigv4-xs-runs.js';
 import { XS_SLOT_BYTES } from './sigv4-xs-runs.js';
 import type { ShapeReference } from './sigv4-reference.js';
 
@@ -17,10 +17,12 @@ export type Figures = Record<string, number | string | boolean | null>;
 export interface ReportInput {
   refs: ShapeReference[];
   ours: OursXsRun;
-  smithy: SmithyXsRun;
+  smithy: XsMeasurement[];
   node: NodeRates;
   deterministic: boolean;
-  rollupVersion: string;
+  profile: Map<string, ProfileRows>;
+  /** Bundler and code hash of each XS bundle: counts are comparable only for identical code. */
+  bundles: { ours: string; smithy: string };
 }
 
 function by(list: XsMeasurement[], shape: string): XsMeasurement {
@@ -43,7 +45,7 @@ export function buildReport(input: ReportInput): { figures: Figures; table: stri
   for (const ref of input.refs) {
     const name = ref.shape.name;
     const o = by(input.ours.measurements, name);
-    const s = by(input.smithy.measurements, name);
+    const s = by(input.smithy, name);
     const ours = o.sign.perCall;
     const floor = o.floor.perCall;
     const smithy = s.sign.perCall;
@@ -76,8 +78,8 @@ export function buildReport(input: ReportInput): { figures: Figures; table: stri
   }
   // Plain aliases the issue names for shape 1 (already set above under _iot).
   f.xs_deterministic = input.deterministic;
-  f.xs_bundler_ours = `rollup ${input.rollupVersion}`;
-  f.xs_bundler_smithy = `esbuild ${input.smithy.esbuildVersion}`;
+  f.xs_bundle_ours = input.bundles.ours;
+  f.xs_bundle_smithy = input.bundles.smithy;
 
   const heap = input.ours.heap;
   if (heap) {
@@ -88,12 +90,16 @@ export function buildReport(input: ReportInput): { figures: Figures; table: stri
     f.xs_heap_growth_slots_10k = slots;
     f.xs_heap_arena_growth_bytes_10k = arena;
     f.xs_garbage_slots_per_sign_iot = heap.garbageLinear ? heap.garbageSlotsPerSign : null;
+    f.xs_garbage_slots_per_sign_iot_floor = heap.floorGarbageSlotsPerSign;
     const met = growth <= GOAL_HEAP_GROWTH_BYTES;
     f.goal_zero_heap_growth = met;
     goals.push(`heap growth over ${heap.signatures.toLocaleString('en-US')} IoT signatures after warm-up: ${slots} live slots (x${XS_SLOT_BYTES} B) + ${arena} B arena = ${growth} B (goal 0): ${met ? 'MET' : 'MISSED'}`);
     lines.push('');
     lines.push(`XS heap, IoT shape: live slots after gc() ${heap.slotsBefore} -> ${heap.slotsAfter} over ${heap.signatures} signatures; arena (allocate) ${heap.allocateBefore} -> ${heap.allocateAfter} B`);
-    lines.push(`  garbage per signature (slots allocated, collected later): ${heap.garbageLinear ? heap.garbageSlotsPerSign : 'n/a (not linear: a GC ran)'}`);
+    lines.push(
+      `  garbage per signature (slots allocated, collected later): ${heap.garbageLinear ? heap.garbageSlotsPerSign : `n/a (not linear: +${heap.garbageSlots[0]} slots after n, +${heap.garbageSlots[1]} after 2n)`}` +
+        ` (the hash floor alone: ${heap.floorGarbageSlotsPerSign})`,
+    );
   }
 
   lines.push('');
@@ -107,6 +113,12 @@ export function buildReport(input: ReportInput): { figures: Figures; table: stri
   f.goal_working_memory_under_2k_iot = memMet;
   goals.push(`working memory, IoT shape: ${iotMemory} B (goal < ${GOAL_WORKING_MEMORY_BYTES} B): ${memMet ? 'MET' : `MISSED by ${iotMemory - GOAL_WORKING_MEMORY_BYTES + 1} B`}`);
 
+  lines.push('');
+  lines.push('Where our computrons go on XS (self computrons per signature by method, wrapped; module functions count to their caller)');
+  for (const [shape, rows] of input.profile) {
+    lines.push(`  ${shape.padEnd(10)} ${rows.slice(0, 6).map(([m, c, calls]) => `${m} ${fmt(c)} (${calls}x)`).join(', ')}`);
+  }
+
   const n = input.node;
   f.node_signs_per_s = n.ours;
   f.node_signs_per_s_native_sha = n.oursNativeSha;
@@ -118,7 +130,7 @@ export function buildReport(input: ReportInput): { figures: Figures; table: stri
   lines.push(`  ours (noble SHA-256) ${fmt(n.ours)}   ours (node:crypto SHA-256) ${fmt(n.oursNativeSha)}   aws4 ${fmt(n.aws4)}   smithy (noble) ${fmt(n.smithy)}   aws-crt ${fmt(n.crt)}`);
 
   lines.push('');
-  lines.push(`Counts are deterministic: ${input.deterministic ? 'yes (two engines, identical counts)' : 'NO (counts differ between runs)'}; bundles: ours ${String(f.xs_bundler_ours)}, smithy ${String(f.xs_bundler_smithy)}`);
+  lines.push(`Counts are deterministic: ${input.deterministic ? 'yes (two engines, identical counts)' : 'NO (counts differ between runs)'}; bundles: ours ${input.bundles.ours}, smithy ${input.bundles.smithy}`);
   lines.push('');
   lines.push('Goals');
   for (const g of goals) lines.push(`  ${g}`);

@@ -2,7 +2,6 @@
 // and runs commands, collecting the reports the entry sends through
 // issueCommand. A command counts only when its `done` report arrives (the
 // engine can end a crank quietly after an exception).
-import { readFileSync } from 'node:fs';
 import { XsWorker, type MeterReport } from '../xs/worker.js';
 
 export type Report = Record<string, unknown> & { kind: string };
@@ -30,10 +29,11 @@ export class XsBench {
     });
   }
 
-  static async load(bundlePath: string): Promise<XsBench> {
+  /** Starts an engine and evaluates `code` (a bundle's text, read once by the caller). */
+  static async load(code: string): Promise<XsBench> {
     const bench = new XsBench();
     try {
-      await bench.worker.evaluate(readFileSync(bundlePath, 'utf8'));
+      await bench.worker.evaluate(code);
     } catch (e) {
       await bench.close();
       throw e;

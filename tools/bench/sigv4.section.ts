@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import { benchShapes } from './sigv4-shapes.js';
 import { referenceFor, type ShapeReference } from './sigv4-reference.js';
-import { runOursOnXs, runSmithyOnXs, type XsMeasurement } from './sigv4-xs-runs.js';
+import { OURS_XS_BUNDLE, PROFILE_XS_BUNDLE, buildSmithyBundle, readBundle, runOursOnXs, runProfileOnXs, runSmithyOnXs, type XsMeasurement } from './sigv4-xs-runs.js';
 import { nodeRates } from './sigv4-node-rate.js';
 import { buildReport, type Figures } from './sigv4-report.js';
 
@@ -24,16 +24,27 @@ export async function run(): Promise<Figures> {
   for (const shape of benchShapes()) refs.push(await referenceFor(shape));
   process.stderr.write('sigv4: aws-crt, smithy, aws4 (IoT) and our debug capture agree on every shape\n');
 
-  const ours = await runOursOnXs(refs, { heap: true });
-  const smithy = await runSmithyOnXs(refs);
-  // Same bundles, fresh engines: the counts must come out identical.
-  const ours2 = await runOursOnXs(refs, { heap: false, iterations: DETERMINISM_CHECK_SIGNATURES });
-  const smithy2 = await runSmithyOnXs(refs, { iterations: DETERMINISM_CHECK_SIGNATURES });
-  const deterministic = sameCounts(ours.measurements, ours2.measurements) && sameCounts(smithy.measurements, smithy2.measurements);
+  const oursBundle = readBundle(OURS_XS_BUNDLE);
+  const smithyBundle = await buildSmithyBundle();
+  const ours = await runOursOnXs(oursBundle, refs, { heap: true });
+  const smithy = await runSmithyOnXs(smithyBundle, refs);
+  // Same code, fresh engines: the counts must come out identical.
+  const ours2 = await runOursOnXs(oursBundle, refs, { heap: false, iterations: DETERMINISM_CHECK_SIGNATURES });
+  const smithy2 = await runSmithyOnXs(smithyBundle, refs, { iterations: DETERMINISM_CHECK_SIGNATURES });
+  const deterministic = sameCounts(ours.measurements, ours2.measurements) && sameCounts(smithy, smithy2);
+  const profile = await runProfileOnXs(readBundle(PROFILE_XS_BUNDLE), refs);
 
   const node = await nodeRates(refs.find((r) => r.shape.name === 'iot')!);
   const rollupVersion = (createRequire(import.meta.url)('rollup/package.json') as { version: string }).version;
-  const { figures, table } = buildReport({ refs, ours, smithy, node, deterministic, rollupVersion });
+  const { figures, table } = buildReport({
+    refs,
+    ours,
+    smithy,
+    node,
+    deterministic,
+    profile,
+    bundles: { ours: `rollup ${rollupVersion} sha256:${oursBundle.sha256}`, smithy: `esbuild ${smithyBundle.esbuildVersion} sha256:${smithyBundle.sha256}` },
+  });
   process.stderr.write(`${table}\n`);
   return figures;
 }
