@@ -40,8 +40,8 @@ export function loadAgentConfig(settings: AgentSettings, board: BoardConfig, cal
         thingName: settings.thingName,
         region: settings.awsRegion,
         roleAlias: settings.roleAlias,
-        dataEndpoint: { host: settings.iotEndpoint, port: 443 },
-        credentialsEndpoint: { host: settings.credentialsEndpoint, port: 443 },
+        dataEndpoint: settings.iotEndpoint,
+        credentialsEndpoint: settings.credentialsEndpoint,
         timeServers: resolved,
         transport: 'https',
         buildTimeMs: buildTime(),
@@ -57,11 +57,12 @@ export function loadAgentConfig(settings: AgentSettings, board: BoardConfig, cal
       answered = true;
       next(i + 1);
     }, DNS_TIMEOUT_MS);
-    resolveHost(settings.timeServers[i]!, (address) => {
+    const server = settings.timeServers[i]!;
+    resolveHost(server.host, (address) => {
       if (answered) return;
       answered = true;
       Timer.clear(timeout);
-      if (address) resolved.push(`${address}:${settings.timeServerPort}`);
+      if (address) resolved.push(`${address}:${server.port}`);
       next(i + 1);
     });
   };

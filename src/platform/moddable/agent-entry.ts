@@ -11,9 +11,11 @@ function log(line: string): void {
   trace(`${line}\n`);
 }
 
+/** The error's message, prefixed with its code unless the message already starts with it. */
 function describe(e: unknown): string {
   const code = (e as { code?: unknown } | null)?.code;
-  return `${typeof code === 'string' ? `[${code}] ` : ''}${e instanceof Error ? e.message : 'unknown error'}`;
+  const message = e instanceof Error ? e.message : 'unknown error';
+  return typeof code === 'string' && !message.startsWith(code) ? `[${code}] ${message}` : message;
 }
 
 /** Calls back with the started agent, or null after tracing why it could not start. */

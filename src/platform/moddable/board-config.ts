@@ -13,6 +13,8 @@ import type { TlsIdentity } from './tls.js';
 export const MAX_TIME_SERVERS = 8;
 /** Longest host name accepted anywhere in the configuration (RFC 1035). */
 export const MAX_HOST_CHARS = 253;
+/** AWS IoT endpoints listen on 443 unless the configuration names a port. */
+export const HTTPS_PORT = 443;
 
 export type StorageConfig =
   | { kind: 'partition'; partition: string }
@@ -32,14 +34,21 @@ export interface BoardConfig {
   randomIsHardware: boolean;
 }
 
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
 export interface AgentSettings {
   awsRegion: string;
-  iotEndpoint: string;
-  credentialsEndpoint: string;
+  /** IoT data endpoint, `host` or `host:port` (default port 443). */
+  iotEndpoint: HostPort;
+  /** IoT credentials provider endpoint, `host` or `host:port` (default port 443). */
+  credentialsEndpoint: HostPort;
   roleAlias: string;
   thingName: string;
-  timeServers: string[];
-  timeServerPort: number;
+  /** `host` or `host:port` each; the port defaults to `timeServerPort` (123). */
+  timeServers: HostPort[];
 }
 
 function fail(setting: string, why: string): never {
@@ -68,6 +77,14 @@ function asHost(setting: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_HOST_CHARS || !/^[A-Za-z0-9.-]+$/.test(value))
     fail(setting, 'must be a host name or IPv4 address');
   return value;
+}
+
+/** `host` or `host:port`; the port defaults to `defaultPort`. */
+function asHostPort(setting: string, value: unknown, defaultPort: number): HostPort {
+  if (typeof value !== 'string') return fail(setting, 'must be a host name or IPv4 address, optionally with :PORT');
+  const colon = value.lastIndexOf(':');
+  if (colon < 0) return { host: asHost(setting, value), port: defaultPort };
+  return { host: asHost(setting, value.slice(0, colon)), port: asInteger(setting, value.slice(colon + 1), 1, 65535) };
 }
 
 function asText(setting: string, value: unknown, pattern: RegExp): string {
@@ -112,14 +129,14 @@ export function parseBoard(value: unknown): BoardConfig {
 export function parseSettings(c: Record<string, unknown>): AgentSettings {
   const servers = typeof c.timeServers === 'string' ? c.timeServers.split(',').map((s) => s.trim()).filter((s) => s.length > 0) : [];
   if (servers.length === 0 || servers.length > MAX_TIME_SERVERS) fail('timeServers', `must list 1..${MAX_TIME_SERVERS} servers, comma separated`);
+  const ntpPort = asInteger('timeServerPort', c.timeServerPort, 1, 65535);
   return {
     awsRegion: asText('awsRegion', c.awsRegion, /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/),
-    iotEndpoint: asHost('iotEndpoint', c.iotEndpoint),
-    credentialsEndpoint: asHost('credentialsEndpoint', c.credentialsEndpoint),
-    roleAlias: asText('roleAlias', c.roleAlias, /^[\w=,@-]{1,128}$/),
-    thingName: asText('thingName', c.thingName, /^[A-Za-z0-9:_-]{1,128}$/),
-    timeServers: servers.map((s, i) => asHost(`timeServers[${i}]`, s)),
-    timeServerPort: asInteger('timeServerPort', c.timeServerPort, 1, 65535),
+    iotEndpoint: asHostPort('iotEndpoint', c.iotEndpoint, HTTPS_PORT),
+    credentialsEndpoint: asHostPort('credentialsEndpoint', c.credentialsEndpoint, HTTPS_PORT),
+    roleAlias: asText('roleAlias', c.roleAlias, /^[\w=,@.+-]{1,128}$/),
+    thingName: asText('thingName', c.thingName, /^[A-Za-z0-9:_.-]{1,128}$/),
+    timeServers: servers.map((s, i) => asHostPort(`timeServers[${i}]`, s, ntpPort)),
   };
 }
 
@@ -133,18 +150,24 @@ export function agentSettings(): AgentSettings {
   return parseSettings(config as Record<string, unknown>);
 }
 
+const RESOURCE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
 /**
  * The device identity from the provisioning resources named by mc/config
- * `deviceCertificate` and `devicePrivateKey` (DER files that the build takes
- * from boards/common/provisioning/), or null when the build has none.
+ * `deviceCertificate`, `devicePrivateKey` and (optional) `trustAnchor`: DER
+ * files the build takes from $(PROVISIONING) (default
+ * boards/common/provisioning/). Null when the build has none.
  */
 export function deviceIdentity(): TlsIdentity | null {
   const c = config as Record<string, unknown>;
-  const certName = asText('deviceCertificate', c.deviceCertificate, /^[A-Za-z0-9_.-]{1,64}$/);
-  const keyName = asText('devicePrivateKey', c.devicePrivateKey, /^[A-Za-z0-9_.-]{1,64}$/);
+  const certName = asText('deviceCertificate', c.deviceCertificate, RESOURCE_NAME);
+  const keyName = asText('devicePrivateKey', c.devicePrivateKey, RESOURCE_NAME);
+  const anchorName = asText('trustAnchor', c.trustAnchor, RESOURCE_NAME);
   const hasCert = Resource.exists(certName);
   const hasKey = Resource.exists(keyName);
   if (!hasCert && !hasKey) return null;
   if (!hasCert || !hasKey) fail('provisioning', 'device certificate and private key must be provisioned together');
-  return { certificate: new Resource(certName), privateKey: new Resource(keyName) };
+  const identity: TlsIdentity = { certificate: new Resource(certName), privateKey: new Resource(keyName) };
+  if (Resource.exists(anchorName)) identity.trustAnchor = new Resource(anchorName);
+  return identity;
 }

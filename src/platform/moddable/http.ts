@@ -1,6 +1,8 @@
-// HttpPort over the SDK's legacy `http` Request, on SecureSocket for HTTPS
-// (port 443, or `tls: true`) with the device identity for mutual TLS (the
-// IoT credentials provider and HTTPS publish both need it).
+// HttpPort over the SDK's legacy `http` Request, on SecureSocket with the
+// device identity for mutual TLS (the IoT credentials provider and HTTPS
+// publish both need it). Every request is TLS, whatever the port (the dev
+// cloud serves TLS on 8443/8444): `tls: false` exists only for tests against
+// plain local servers.
 //
 // Bounds: the response body is collected into one preallocated buffer of
 // `maxResponseBytes`; a larger response (by Content-Length or by what
@@ -27,6 +29,8 @@ export interface ModdableHttpOptions {
   maxHeaders?: number;
   /** ALPN protocol to offer, e.g. "x-amzn-http-ca" for HTTPS publish on 443. */
   alpn?: string;
+  /** Default true. */
+  tls?: boolean;
 }
 
 type Callback = (error: Error | null, response: HttpResponse | null) => void;
@@ -36,11 +40,13 @@ export class ModdableHttp implements HttpPort {
   private readonly maxHeaders: number;
   private readonly alpn: string | undefined;
   private readonly body: Uint8Array;
+  private readonly tls: boolean;
   private busy = false;
   constructor(options: ModdableHttpOptions) {
     this.identity = options.identity;
     this.maxHeaders = options.maxHeaders ?? HTTP_DEFAULT_MAX_HEADERS;
     this.alpn = options.alpn;
+    this.tls = options.tls ?? true;
     this.body = new Uint8Array(options.maxResponseBytes ?? HTTP_DEFAULT_MAX_RESPONSE_BYTES);
   }
 
@@ -60,7 +66,7 @@ export class ModdableHttp implements HttpPort {
       headers,
     };
     if (req.body && req.body.length > 0) dictionary.body = copyToArrayBuffer(req.body, 0, req.body.length);
-    if (req.port === 443) {
+    if (this.tls) {
       dictionary.Socket = SecureSocket;
       dictionary.secure = secureOptions(this.identity, this.alpn);
     }
