@@ -22,7 +22,7 @@ export interface ReportInput {
   deterministic: boolean;
   profile: Map<string, ProfileRows>;
   /** Bundler and code hash of each XS bundle: counts are comparable only for identical code. */
-  bundles: { ours: string; smithy: string };
+  bundles: { ours: string; smithy: string; profile: string };
 }
 
 function by(list: XsMeasurement[], shape: string): XsMeasurement {
@@ -114,7 +114,7 @@ export function buildReport(input: ReportInput): { figures: Figures; table: stri
   goals.push(`working memory, IoT shape: ${iotMemory} B (goal < ${GOAL_WORKING_MEMORY_BYTES} B): ${memMet ? 'MET' : `MISSED by ${iotMemory - GOAL_WORKING_MEMORY_BYTES + 1} B`}`);
 
   lines.push('');
-  lines.push('Where our computrons go on XS (self computrons per signature by method, wrapped; module functions count to their caller)');
+  lines.push(`Where our computrons go on XS (self computrons per signature by method, wrapped; module functions count to their caller; bundle ${input.bundles.profile})`);
   for (const [shape, rows] of input.profile) {
     lines.push(`  ${shape.padEnd(10)} ${rows.slice(0, 6).map(([m, c, calls]) => `${m} ${fmt(c)} (${calls}x)`).join(', ')}`);
   }

@@ -32,7 +32,8 @@ export async function run(): Promise<Figures> {
   const ours2 = await runOursOnXs(oursBundle, refs, { heap: false, iterations: DETERMINISM_CHECK_SIGNATURES });
   const smithy2 = await runSmithyOnXs(smithyBundle, refs, { iterations: DETERMINISM_CHECK_SIGNATURES });
   const deterministic = sameCounts(ours.measurements, ours2.measurements) && sameCounts(smithy, smithy2);
-  const profile = await runProfileOnXs(readBundle(PROFILE_XS_BUNDLE), refs);
+  const profileBundle = readBundle(PROFILE_XS_BUNDLE);
+  const profile = await runProfileOnXs(profileBundle, refs);
 
   const node = await nodeRates(refs.find((r) => r.shape.name === 'iot')!);
   const rollupVersion = (createRequire(import.meta.url)('rollup/package.json') as { version: string }).version;
@@ -43,7 +44,7 @@ export async function run(): Promise<Figures> {
     node,
     deterministic,
     profile,
-    bundles: { ours: `rollup ${rollupVersion} sha256:${oursBundle.sha256}`, smithy: `esbuild ${smithyBundle.esbuildVersion} sha256:${smithyBundle.sha256}` },
+    bundles: { ours: `rollup ${rollupVersion} sha256:${oursBundle.sha256}`, smithy: `esbuild ${smithyBundle.esbuildVersion} sha256:${smithyBundle.sha256}`, profile: `rollup ${rollupVersion} sha256:${profileBundle.sha256}` },
   });
   process.stderr.write(`${table}\n`);
   return figures;
