@@ -168,6 +168,28 @@ describe('MQTT over WebSocket', () => {
     }
   });
 
+  test('faults on the WebSocket handshake: injected 503, dropped connection', async () => {
+    cloud.failNext(503, 1, 'mqtt');
+    const res = await handshake(await presign());
+    assert.equal(res.status, 503);
+    assert.equal((res.json() as { message: string }).message, 'Service Unavailable');
+    assert.equal(res.headers.date, new Date(now).toUTCString());
+    cloud.dropNext(1, 'before', 'mqtt');
+    await assert.rejects(handshake(await presign()));
+    cloud.dropNext(1, 'after', 'mqtt');
+    const cut = mqtt.connect(`wss://127.0.0.1:${port}${await presign()}`, { reconnectPeriod: 0, protocolVersion: 4, wsOptions: { ca }, connectTimeout: WAIT_MS });
+    try {
+      const outcome = await new Promise<string>((resolve) => {
+        cut.once('connect', () => resolve('connected'));
+        cut.once('error', () => resolve('error'));
+        cut.once('close', () => resolve('closed'));
+      });
+      assert.notEqual(outcome, 'connected', 'upgraded, then terminated before CONNACK');
+    } finally {
+      await cut.endAsync(true);
+    }
+  });
+
   test('cutConnections() ends a live MQTT session', async () => {
     const device = mqtt.connect(`wss://127.0.0.1:${port}${await presign()}`, { reconnectPeriod: 0, protocolVersion: 4, clientId: 'mqtt-thing-3', wsOptions: { ca }, connectTimeout: WAIT_MS });
     try {
