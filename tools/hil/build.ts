@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { rollup } from 'rollup';
+import { rollup } from '@rollup/wasm-node';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 
 export interface DeviceTestBuild {
