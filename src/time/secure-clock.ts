@@ -101,6 +101,8 @@ export class SecureClock {
   private readonly selection = new Selection();
   private seenDisruptions = 0;
   private disrupted = false;
+  /** Selections that did not overlap the running interval (and replaced it). */
+  disagreements = 0;
   /** Why the clock is DISRUPTED (or was last), for logs. */
   disruptionReason = '';
   private hasAnchor = false;
@@ -263,6 +265,11 @@ export class SecureClock {
       if (aLow <= high && low <= aHigh) {
         low = Math.max(low, aLow);
         high = Math.min(high, aHigh);
+      } else {
+        // A fresh majority contradicts our own extrapolation: the oscillator
+        // broke its phi, or ticks misbehaved undetected. The majority is
+        // fresh evidence and wins; count it so that it shows up in logs.
+        this.disagreements++;
       }
     }
     if (m + high < this.floor.floorMs) return false;

@@ -117,6 +117,27 @@ const suite: PortableSuite = () => [
     },
   },
   {
+    name: 'a new majority overlapping the running interval tightens it; one that contradicts it replaces it and is counted',
+    run(t) {
+      const { ticks, clock } = make();
+      sync(clock, ticks, 100);
+      ticks.raw += 1000;
+      // new evidence ±10 around WALL0 + 50: intersection with [WALL0 - 100, WALL0 + 100] (+ drift) is [WALL0 + 40, WALL0 + 60]
+      clock.addSample('a', WALL0 + 40, WALL0 + 60, ticks.raw);
+      clock.addSample('b', WALL0 + 40, WALL0 + 60, ticks.raw);
+      clock.select();
+      const r = clock.now();
+      t.equal(r.earliest, WALL0 + 1000 + 40 - 1);
+      t.equal(r.latest, WALL0 + 1000 + 60 + 1);
+      t.equal(clock.disagreements, 0);
+      clock.addSample('a', WALL0 + 10_000, WALL0 + 10_020, ticks.raw);
+      clock.addSample('b', WALL0 + 10_000, WALL0 + 10_020, ticks.raw);
+      clock.select();
+      t.equal(clock.disagreements, 1);
+      t.equal(clock.now().earliest, WALL0 + 1000 + 10_000 - 1);
+    },
+  },
+  {
     name: 'ticks going backwards disrupt the clock',
     run(t) {
       const { ticks, clock } = make();
