@@ -10,6 +10,8 @@ import { join, resolve } from 'node:path';
 export const MCCONFIG_TIMEOUT_MS = 15 * 60 * 1000;
 /** Upper bound for a simulator run waiting for its verdict line. */
 export const SIMULATOR_TIMEOUT_MS = 60 * 1000;
+/** How often runSimulator's `poll` is asked. */
+export const POLL_MS = 250;
 /** Most simulator output kept (the rest is dropped, the verdict is searched as it arrives). */
 export const SIMULATOR_MAX_OUTPUT_CHARS = 256 * 1024;
 
@@ -43,6 +45,8 @@ export interface BuildOptions {
   outputDir: string;
   /** mc/config overrides, passed as name=value. */
   config?: Record<string, string>;
+  /** Extra environment, e.g. PROVISIONING (the directory of provisioning resources). */
+  env?: Record<string, string>;
   timeoutMs?: number;
 }
 
@@ -61,6 +65,7 @@ export function buildFirmware(options: BuildOptions): Promise<BuildResult> {
   for (const [k, v] of Object.entries(options.config ?? {})) args.push(`${k}=${v}`);
   const env = {
     ...process.env,
+    ...options.env,
     MODDABLE: sdk.root,
     // mcconfig finds xsc etc. on PATH, and tsc for the project's .ts modules.
     PATH: `${sdk.binDir}:${join(project, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
@@ -94,7 +99,14 @@ export interface SimulatorRun {
  * line-buffered (stdbuf), until a line matches `verdict` or the time is up;
  * the simulator and its X server are always stopped.
  */
-export function runSimulator(sdk: Sdk, library: string, verdict: RegExp, timeoutMs = SIMULATOR_TIMEOUT_MS): Promise<SimulatorRun> {
+export function runSimulator(
+  sdk: Sdk,
+  library: string,
+  verdict: RegExp,
+  timeoutMs = SIMULATOR_TIMEOUT_MS,
+  /** Checked every POLL_MS: a non-null answer ends the run as its verdict (e.g. the dev cloud got a message). */
+  poll?: () => string | null,
+): Promise<SimulatorRun> {
   const mcsim = join(sdk.binDir, 'mcsim');
   return new Promise((done) => {
     // detached: xvfb-run, Xvfb and mcsim share a new process group we can stop as one.
@@ -106,6 +118,7 @@ export function runSimulator(sdk: Sdk, library: string, verdict: RegExp, timeout
       if (finished) return;
       finished = true;
       clearTimeout(timer);
+      if (poller) clearInterval(poller);
       try {
         if (child.pid) process.kill(-child.pid, 'SIGTERM');
       } catch {
@@ -124,6 +137,15 @@ export function runSimulator(sdk: Sdk, library: string, verdict: RegExp, timeout
     child.stdout.on('data', take);
     child.stderr.on('data', take);
     const timer = setTimeout(stop, timeoutMs);
+    const poller = poll
+      ? setInterval(() => {
+          const answer = poll();
+          if (answer !== null && result === null) {
+            result = answer;
+            stop();
+          }
+        }, POLL_MS)
+      : null;
     child.on('close', stop);
   });
 }

@@ -26,6 +26,12 @@ export const SIMULATOR_MAX_TICK_STEP_MS = 5 * 60 * 1000;
 
 export type RawAgentConfig = Record<string, unknown>;
 
+/** Optional mc/config `sampleIntervalMs` (the agent's default when absent). */
+function sampleInterval(): Record<string, number> {
+  const v = Number((config as Record<string, unknown>).sampleIntervalMs);
+  return Number.isFinite(v) && v > 0 ? { sampleIntervalMs: v } : {};
+}
+
 function buildTime(): number {
   const v = Number((config as Record<string, unknown>).buildTimeMs);
   return Number.isFinite(v) && v >= FALLBACK_BUILD_TIME_MS ? v : FALLBACK_BUILD_TIME_MS;
@@ -47,6 +53,7 @@ export function loadAgentConfig(settings: AgentSettings, board: BoardConfig, cal
         buildTimeMs: buildTime(),
         phiPpm: board.driftPpmAwake,
         sleepPhiPpm: board.driftPpmAsleep,
+        ...sampleInterval(),
         ...(board.tickWrapBits === 0 ? { maxTickStepMs: SIMULATOR_MAX_TICK_STEP_MS } : {}),
       });
       return;

@@ -17,15 +17,18 @@ import { utf8Length } from './utf8-length.js';
 export const PREFERENCE_NAME_MAX_CHARS = 15;
 
 export interface PreferenceKeyValueOptions {
-  /** Preference domain (NVS namespace), 1..15 characters of [A-Za-z0-9_]. */
+  /** Preference domain (NVS namespace), 1..15 printable ASCII characters. */
   domain: string;
   /** Largest value in UTF-8 bytes (board config `preferenceMaxValueBytes`). */
   maxValueBytes: number;
 }
 
+/** NVS names are NUL-terminated C strings; we keep to printable ASCII so every platform stores them alike. */
+const NAME_PATTERN = /^[\x21-\x7e]+$/;
+
 function checkName(what: string, name: string): void {
-  if (name.length < 1 || name.length > PREFERENCE_NAME_MAX_CHARS || !/^[A-Za-z0-9_]+$/.test(name))
-    throw new ModdableError('PREFERENCE_LIMIT', `${what} must be 1..${PREFERENCE_NAME_MAX_CHARS} characters of [A-Za-z0-9_] (got ${name.length} characters)`);
+  if (name.length < 1 || name.length > PREFERENCE_NAME_MAX_CHARS || !NAME_PATTERN.test(name))
+    throw new ModdableError('PREFERENCE_LIMIT', `${what} must be 1..${PREFERENCE_NAME_MAX_CHARS} printable ASCII characters (got ${name.length} characters)`);
 }
 
 export class PreferenceKeyValue implements KeyValuePort {
