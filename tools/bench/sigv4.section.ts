@@ -36,7 +36,7 @@ export async function run(): Promise<Figures> {
   const profile = await runProfileOnXs(profileBundle, refs);
 
   const node = await nodeRates(refs.find((r) => r.shape.name === 'iot')!);
-  const rollupVersion = (createRequire(import.meta.url)('rollup/package.json') as { version: string }).version;
+  const rollupVersion = (createRequire(import.meta.url)('@rollup/wasm-node/package.json') as { version: string }).version;
   const { figures, table } = buildReport({
     refs,
     ours,
