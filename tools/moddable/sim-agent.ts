@@ -28,8 +28,8 @@ export const SIM_SAMPLE_INTERVAL_MS = 1000;
 const THING = 'moddable-sim-1';
 const TIME_SERVERS = 3;
 
-function pemToDer(pem: string): { cert: Buffer } {
-  return { cert: new X509Certificate(pem).raw };
+function certificateDer(pem: string): Buffer {
+  return new X509Certificate(pem).raw;
 }
 
 export async function runSimAgent(options: { project: string; outputDir: string; wantMessages: number; timeoutMs: number }): Promise<SimAgentResult> {
@@ -51,9 +51,9 @@ export async function runSimAgent(options: { project: string; outputDir: string;
     // Provisioning resources, DER, as the firmware expects (boards/common/manifest.json names).
     const provisioning = join(work, 'provisioning');
     mkdirSync(provisioning);
-    writeFileSync(join(provisioning, 'device-certificate.der'), pemToDer(device.certPem).cert);
+    writeFileSync(join(provisioning, 'device-certificate.der'), certificateDer(device.certPem));
     writeFileSync(join(provisioning, 'device-private-key.der'), createPrivateKey(device.keyPem).export({ type: 'pkcs8', format: 'der' }));
-    writeFileSync(join(provisioning, 'trust-anchor.der'), pemToDer(readFileSync(e.caFile, 'utf8')).cert);
+    writeFileSync(join(provisioning, 'trust-anchor.der'), certificateDer(readFileSync(e.caFile, 'utf8')));
     mkdirSync(options.outputDir, { recursive: true });
     const build = await buildFirmware({
       sdk,
@@ -71,6 +71,8 @@ export async function runSimAgent(options: { project: string; outputDir: string;
         timeServers: servers.join(','),
         buildTimeMs: String(Date.now()),
         sampleIntervalMs: String(SIM_SAMPLE_INTERVAL_MS),
+        ...(process.env.TLS_TRACE === '1' ? { tlsTrace: '1' } : {}),
+        ...(process.env.TLS_SKIP_VERIFY === '1' ? { tlsSkipVerify: '1' } : {}),
       },
     });
     if (!build.ok || !build.simulatorLibrary) return { ok: false, verdict: `build failed:\n${build.output.slice(-3000)}`, messages: 0, simulatorOutput: '' };
@@ -79,6 +81,7 @@ export async function runSimAgent(options: { project: string; outputDir: string;
       count() >= options.wantMessages ? `delivered ${count()} messages` : null,
     );
     const messages = count();
+    process.stderr.write(`dev cloud counters: ${JSON.stringify(cloud.counters())}\n`);
     return { ok: messages >= options.wantMessages, verdict: run.verdict ?? 'timed out', messages, simulatorOutput: run.output };
   } finally {
     for (const s of ntp) await s.close();

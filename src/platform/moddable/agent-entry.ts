@@ -2,6 +2,7 @@
 // configuration, loads the device identity, resolves the time servers, builds
 // the ports and starts src/agent.ts. Every failure to start is traced with
 // its typed error code; no secret is ever traced.
+import config from 'mc/config';
 import { Agent } from '../../agent.js';
 import { agentSettings, boardConfig, deviceIdentity } from './board-config.js';
 import { loadAgentConfig } from './agent-config.js';
@@ -31,7 +32,13 @@ export function startAgent(started?: (agent: Agent | null) => void): void {
     return;
   }
   if (!identity) log('agent: no device certificate provisioned; TLS requests will be refused by AWS');
-  const ports = createAgentPorts(board, identity, log);
+  // Bring-up switches from mc/config, honoured on the simulator only: a device
+  // build cannot be talked into skipping server verification.
+  const c = config as Record<string, unknown>;
+  const simulator = board.name === 'simulator';
+  const tlsDebug = { trace: simulator && String(c.tlsTrace) === '1', skipServerVerification: simulator && String(c.tlsSkipVerify) === '1' };
+  if (tlsDebug.skipServerVerification) log('agent: INSECURE bring-up build: server certificates are not verified');
+  const ports = createAgentPorts(board, identity, log, tlsDebug);
   loadAgentConfig(settings, board, (raw) => {
     let agent: Agent;
     try {

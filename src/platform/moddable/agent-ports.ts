@@ -12,7 +12,7 @@ import { ModdableRandom } from './random.js';
 import { cryptSha256Factory } from './sha256.js';
 import { ModdableTicks } from './ticks.js';
 import { ModdableTimers } from './timer.js';
-import type { TlsIdentity } from './tls.js';
+import type { TlsDebug, TlsIdentity } from './tls.js';
 import { ModdableUdp } from './udp.js';
 import { ModdableWebSockets } from './websocket.js';
 
@@ -27,13 +27,13 @@ export function createFlash(storage: StorageConfig): FlashPort {
   return new m.FileFlash!({ path: storage.path, blockSize: storage.blockSize, blockCount: storage.blockCount });
 }
 
-export function createAgentPorts(board: BoardConfig, identity: TlsIdentity | null, log: (line: string) => void): AgentPorts {
+export function createAgentPorts(board: BoardConfig, identity: TlsIdentity | null, log: (line: string) => void, tlsDebug: TlsDebug = {}): AgentPorts {
   return {
     ticks: new ModdableTicks({ wrapBits: board.tickWrapBits }),
     timers: new ModdableTimers(),
     random: new ModdableRandom({ hardware: board.randomIsHardware }),
     udp: new ModdableUdp(),
-    http: new ModdableHttp({ identity }),
+    http: new ModdableHttp({ identity, tlsDebug }),
     websocket: new ModdableWebSockets(identity),
     flash: createFlash(board.storage),
     kv: new PreferenceKeyValue({ domain: board.preferenceDomain, maxValueBytes: board.preferenceMaxValueBytes }),

@@ -167,7 +167,8 @@ export function deviceIdentity(): TlsIdentity | null {
   const hasKey = Resource.exists(keyName);
   if (!hasCert && !hasKey) return null;
   if (!hasCert || !hasKey) fail('provisioning', 'device certificate and private key must be provisioned together');
-  const identity: TlsIdentity = { certificate: new Resource(certName), privateKey: new Resource(keyName) };
-  if (Resource.exists(anchorName)) identity.trustAnchor = new Resource(anchorName);
+  // Copies in RAM (a few KiB): the SDK's X509 helpers take ArrayBuffers, not flash-mapped HostBuffers.
+  const identity: TlsIdentity = { certificate: new Resource(certName).slice(0), privateKey: new Resource(keyName).slice(0) };
+  if (Resource.exists(anchorName)) identity.trustAnchor = new Resource(anchorName).slice(0);
   return identity;
 }

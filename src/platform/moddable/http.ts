@@ -16,7 +16,7 @@ import SecureSocket from 'securesocket';
 import type { HeaderList, HttpPort, HttpRequest, HttpResponse } from '../../ports.js';
 import { copyToArrayBuffer } from './copy-bytes.js';
 import { ModdableError } from './errors.js';
-import { secureOptions, type TlsIdentity } from './tls.js';
+import { secureOptions, type TlsDebug, type TlsIdentity } from './tls.js';
 
 export const HTTP_DEFAULT_MAX_RESPONSE_BYTES = 8192;
 export const HTTP_DEFAULT_MAX_HEADERS = 32;
@@ -31,6 +31,8 @@ export interface ModdableHttpOptions {
   alpn?: string;
   /** Default true. */
   tls?: boolean;
+  /** Bring-up switches (simulator only). */
+  tlsDebug?: TlsDebug;
 }
 
 type Callback = (error: Error | null, response: HttpResponse | null) => void;
@@ -41,12 +43,14 @@ export class ModdableHttp implements HttpPort {
   private readonly alpn: string | undefined;
   private readonly body: Uint8Array;
   private readonly tls: boolean;
+  private readonly tlsDebug: TlsDebug;
   private busy = false;
   constructor(options: ModdableHttpOptions) {
     this.identity = options.identity;
     this.maxHeaders = options.maxHeaders ?? HTTP_DEFAULT_MAX_HEADERS;
     this.alpn = options.alpn;
     this.tls = options.tls ?? true;
+    this.tlsDebug = options.tlsDebug ?? {};
     this.body = new Uint8Array(options.maxResponseBytes ?? HTTP_DEFAULT_MAX_RESPONSE_BYTES);
   }
 
@@ -68,7 +72,7 @@ export class ModdableHttp implements HttpPort {
     if (req.body && req.body.length > 0) dictionary.body = copyToArrayBuffer(req.body, 0, req.body.length);
     if (this.tls) {
       dictionary.Socket = SecureSocket;
-      dictionary.secure = secureOptions(this.identity, this.alpn);
+      dictionary.secure = secureOptions(this.identity, this.alpn, this.tlsDebug);
     }
     let request: Request;
     try {

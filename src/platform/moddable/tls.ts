@@ -18,9 +18,22 @@ export interface TlsIdentity {
   trustAnchor?: ArrayBuffer | HostBuffer;
 }
 
-/** The `secure` dictionary SecureSocket expects. */
-export function secureOptions(identity: TlsIdentity | null, alpn?: string): Record<string, unknown> {
+/** Bring-up switches, honoured only on the simulator (see agent-entry.ts). */
+export interface TlsDebug {
+  /** Trace handshake message names (no key material). */
+  trace?: boolean;
+  /** Do not verify the server certificate. Never on a device. */
+  skipServerVerification?: boolean;
+}
+
+/**
+ * The `secure` dictionary SecureSocket expects. `traceHandshake` makes the
+ * SDK trace handshake message names (for bring-up; no key material).
+ */
+export function secureOptions(identity: TlsIdentity | null, alpn?: string, debug: TlsDebug = {}): Record<string, unknown> {
   const secure: Record<string, unknown> = { protocolVersion: TLS_1_2 };
+  if (debug.trace) secure.trace = true;
+  if (debug.skipServerVerification) secure.verify = false;
   if (identity) {
     secure.clientCertificates = [identity.certificate];
     secure.clientKey = identity.privateKey;
