@@ -236,3 +236,70 @@ test('core MQTT-over-WebSocket transport: PUBACK before success, fresh URL after
     await b.close();
   }
 });
+
+test('uploader over MQTT-over-WebSocket to aedes: every record delivered at least once across dropped connections', async () => {
+  const { MemoryFlash } = await import('../src/telemetry/memory-flash.js');
+  const { PersistentQueue } = await import('../src/telemetry/queue.js');
+  const { Uploader } = await import('../src/telemetry/uploader.js');
+  const { FakeClock, ManualTimer } = await import('../src/telemetry/fakes.js');
+  const { randomFillSync } = await import('node:crypto');
+  const b = await startBroker();
+  const sub = await subscriber(b.tcpPort, 'dt/dev-up/#');
+  const port = new NodeWsPort();
+  const transport = new MqttWsTransport({ ws: port, timer: nodeTimer, signer: null, url: `ws://127.0.0.1:${b.wsPort}/mqtt`, clientId: 'dev-up', pubackTimeoutMs: 2000, connectTimeoutMs: 2000, maxPublishBytes: 2048 });
+  const clock = new FakeClock(new ManualTimer());
+  const WALL = Date.UTC(2026, 10, 22, 12, 0, 0);
+  clock.set('SYNCED', WALL, 500);
+  const queue = new PersistentQueue(new MemoryFlash({ blockSize: 2048, blockCount: 8 }), { whenFull: 'drop-oldest' });
+  const up = new Uploader({
+    deviceId: 'dev-up',
+    streams: [{ name: 'telemetry', queue, topic: 'dt/dev-up/telemetry' }],
+    transport,
+    clock,
+    credentials: { current: () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 's', sessionToken: 't', expirationMs: WALL + 3_600_000 }), refresh: () => undefined },
+    timer: nodeTimer,
+    random: { fill: (bytes) => void randomFillSync(bytes) },
+    maxPublishBytes: 2048,
+    maxRecordsPerPublish: 8,
+    backoffBaseMs: 20,
+    backoffCapMs: 200,
+    healthIntervalMs: 0,
+  });
+  const TOTAL = 120;
+  try {
+    up.start();
+    for (let i = 0; i < TOTAL; i++) {
+      up.append('telemetry', Buffer.from(JSON.stringify({ i })));
+      if (i % 40 === 20) {
+        await new Promise((r) => setTimeout(r, 30));
+        b.dropWebSockets(); // the broker side goes away mid-stream
+      }
+      if (i % 10 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    await until(() => queue.depth === 0, 'queue drained');
+    const seen = new Map<number, number>();
+    await until(() => {
+      seen.clear();
+      for (const m of sub.messages) {
+        const env = JSON.parse(m.payload.toString()) as { device: string; stream: string; records: Array<{ seq: number; data: { i: number } }> };
+        assert.equal(env.device, 'dev-up');
+        for (const r of env.records) {
+          assert.equal(r.data.i, r.seq, 'payload matches its sequence number');
+          seen.set(r.seq, (seen.get(r.seq) ?? 0) + 1);
+        }
+      }
+      return seen.size === TOTAL;
+    }, 'every record reached the subscriber');
+    const h = up.health();
+    assert.equal(h.acked, TOTAL);
+    assert.ok(port.urls.length >= 2, 'reconnected after the drops');
+    let duplicates = 0;
+    for (const n of seen.values()) duplicates += n - 1;
+    assert.ok(duplicates <= h.sent - h.acked, `duplicates (${duplicates}) only from publishes not acknowledged (${h.sent - h.acked})`);
+  } finally {
+    up.stop();
+    for (const s of port.sockets) s.terminate();
+    await sub.client.endAsync();
+    await b.close();
+  }
+});
