@@ -128,6 +128,7 @@ async function runOnSim(build: DeviceTestBuild, repo: string, timeoutMs: number,
   const dir = join(repo, 'build', 'hil', 'sim');
   const manifest = moddableManifest(build, dir);
   const NEVER = /(?!)/;
+  mkdirSync(join(dir, 'out'), { recursive: true });
   const buildLines = await runProcess('mcconfig', ['-m', '-p', 'lin', '-t', 'build', '-o', join(dir, 'out'), manifest], dir, timeoutMs, echo, NEVER);
   const so = findFile(join(dir, 'out'), 'mc.so');
   if (!so) return [...buildLines, 'not ok - (build): mcconfig produced no mc.so'];
