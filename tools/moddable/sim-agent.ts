@@ -71,6 +71,7 @@ export async function runSimAgent(options: { project: string; outputDir: string;
         timeServers: servers.join(','),
         buildTimeMs: String(Date.now()),
         sampleIntervalMs: String(SIM_SAMPLE_INTERVAL_MS),
+        statusIntervalMs: '5000',
         ...(process.env.TLS_TRACE === '1' ? { tlsTrace: '1' } : {}),
         ...(process.env.TLS_SKIP_VERIFY === '1' ? { tlsSkipVerify: '1' } : {}),
       },

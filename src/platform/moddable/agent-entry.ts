@@ -8,6 +8,9 @@ import { agentSettings, boardConfig, deviceIdentity } from './board-config.js';
 import { loadAgentConfig } from './agent-config.js';
 import { createAgentPorts } from './agent-ports.js';
 
+/** Shortest period for the optional status trace (mc/config `statusIntervalMs`). */
+export const MIN_STATUS_INTERVAL_MS = 1000;
+
 function log(line: string): void {
   trace(`${line}\n`);
 }
@@ -49,6 +52,14 @@ export function startAgent(started?: (agent: Agent | null) => void): void {
       return;
     }
     agent.start();
+    const every = Number(c.statusIntervalMs);
+    if (Number.isFinite(every) && every >= MIN_STATUS_INTERVAL_MS) {
+      const report = (): void => {
+        log(`status: ${JSON.stringify(agent.status())}`);
+        ports.timers.set(report, every);
+      };
+      ports.timers.set(report, every);
+    }
     started?.(agent);
   });
 }

@@ -4,11 +4,12 @@
 // cloud serves TLS on 8443/8444): `tls: false` exists only for tests against
 // plain local servers.
 //
-// Bounds: the response body is collected into one preallocated buffer of
-// `maxResponseBytes`; a larger response (by Content-Length or by what
-// arrives) is cut off and reported as HTTP_LIMIT. At most `maxHeaders`
-// response headers are kept. One request at a time per HttpPort: the agent
-// never has two in flight, and a second one is refused rather than queued.
+// Bounds: at most `maxInFlight` requests at once (the credentials client and
+// the uploader share this port), each collecting its response body into its
+// own preallocated buffer of `maxResponseBytes`; a larger response (by
+// Content-Length or by what arrives) is cut off and reported as HTTP_LIMIT,
+// and a request beyond `maxInFlight` is refused (HTTP_LIMIT), not queued. At
+// most `maxHeaders` response headers are kept.
 // The SDK adds `Connection: close` and, when we did not sign one,
 // `content-length`; both are outside the SigV4 signed headers.
 import { Request } from 'http';
@@ -20,6 +21,7 @@ import { secureOptions, type TlsDebug, type TlsIdentity } from './tls.js';
 
 export const HTTP_DEFAULT_MAX_RESPONSE_BYTES = 8192;
 export const HTTP_DEFAULT_MAX_HEADERS = 32;
+export const HTTP_DEFAULT_MAX_IN_FLIGHT = 2;
 
 export interface ModdableHttpOptions {
   identity: TlsIdentity | null;
@@ -27,6 +29,8 @@ export interface ModdableHttpOptions {
   maxResponseBytes?: number;
   /** Most response headers kept (default HTTP_DEFAULT_MAX_HEADERS). */
   maxHeaders?: number;
+  /** Most requests at once (default HTTP_DEFAULT_MAX_IN_FLIGHT). */
+  maxInFlight?: number;
   /** ALPN protocol to offer, e.g. "x-amzn-http-ca" for HTTPS publish on 443. */
   alpn?: string;
   /** Default true. */
@@ -41,25 +45,27 @@ export class ModdableHttp implements HttpPort {
   private readonly identity: TlsIdentity | null;
   private readonly maxHeaders: number;
   private readonly alpn: string | undefined;
-  private readonly body: Uint8Array;
+  /** One response buffer per request slot; `null` marks a slot in use. */
+  private readonly free: Uint8Array[];
   private readonly tls: boolean;
   private readonly tlsDebug: TlsDebug;
-  private busy = false;
   constructor(options: ModdableHttpOptions) {
     this.identity = options.identity;
     this.maxHeaders = options.maxHeaders ?? HTTP_DEFAULT_MAX_HEADERS;
     this.alpn = options.alpn;
     this.tls = options.tls ?? true;
     this.tlsDebug = options.tlsDebug ?? {};
-    this.body = new Uint8Array(options.maxResponseBytes ?? HTTP_DEFAULT_MAX_RESPONSE_BYTES);
+    const slots = options.maxInFlight ?? HTTP_DEFAULT_MAX_IN_FLIGHT;
+    this.free = [];
+    for (let i = 0; i < slots; i++) this.free.push(new Uint8Array(options.maxResponseBytes ?? HTTP_DEFAULT_MAX_RESPONSE_BYTES));
   }
 
   request(req: HttpRequest, callback: Callback): void {
-    if (this.busy) {
-      callback(new ModdableError('HTTP_LIMIT', 'a request is already in flight'), null);
+    const body = this.free.pop();
+    if (!body) {
+      callback(new ModdableError('HTTP_LIMIT', 'too many requests in flight'), null);
       return;
     }
-    this.busy = true;
     const headers: string[] = [];
     for (const [name, value] of req.headers) headers.push(name, value);
     const dictionary: Record<string, unknown> = {
@@ -78,15 +84,14 @@ export class ModdableHttp implements HttpPort {
     try {
       request = new Request(dictionary);
     } catch {
-      this.busy = false;
+      this.free.push(body);
       callback(new ModdableError('NETWORK', `cannot connect to ${req.host}:${req.port}`), null);
       return;
     }
-    this.collect(request, callback);
+    this.collect(request, body, callback);
   }
 
-  private collect(request: Request, callback: Callback): void {
-    const body = this.body;
+  private collect(request: Request, body: Uint8Array, callback: Callback): void {
     const received: HeaderList = [];
     let status = 0;
     let length = 0;
@@ -94,7 +99,7 @@ export class ModdableHttp implements HttpPort {
     const finish = (error: Error | null, response: HttpResponse | null): void => {
       if (finished) return;
       finished = true;
-      this.busy = false;
+      this.free.push(body);
       try {
         request.close();
       } catch {
