@@ -6,7 +6,7 @@
 // the simulator until the dev cloud has received `wantMessages` telemetry
 // messages from the thing, or the time is up.
 //
-//   node dist/tools/moddable/sim-agent.js [--messages N] [--timeout-s S]
+//   [TLS_SKIP_VERIFY=1] [TLS_TRACE=1] node dist/tools/moddable/sim-agent.js [--messages N] [--timeout-s S]
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,7 +32,21 @@ function certificateDer(pem: string): Buffer {
   return new X509Certificate(pem).raw;
 }
 
-export async function runSimAgent(options: { project: string; outputDir: string; wantMessages: number; timeoutMs: number }): Promise<SimAgentResult> {
+export interface SimAgentOptions {
+  project: string;
+  outputDir: string;
+  wantMessages: number;
+  timeoutMs: number;
+  /**
+   * Build with tlsSkipVerify=1 (simulator-only switch). Needed against the dev
+   * cloud: it sends a leaf-only certificate chain, which the SDK's verifier
+   * (8.2.3) never name-matches (see the firmware notes).
+   */
+  skipServerVerification?: boolean;
+  traceTls?: boolean;
+}
+
+export async function runSimAgent(options: SimAgentOptions): Promise<SimAgentResult> {
   const sdk = findSdk();
   if (typeof sdk === 'string') return { ok: false, verdict: sdk, messages: 0, simulatorOutput: '' };
   const work = mkdtempSync(join(tmpdir(), 'moddable-sim-agent-'));
@@ -72,8 +86,8 @@ export async function runSimAgent(options: { project: string; outputDir: string;
         buildTimeMs: String(Date.now()),
         sampleIntervalMs: String(SIM_SAMPLE_INTERVAL_MS),
         statusIntervalMs: '5000',
-        ...(process.env.TLS_TRACE === '1' ? { tlsTrace: '1' } : {}),
-        ...(process.env.TLS_SKIP_VERIFY === '1' ? { tlsSkipVerify: '1' } : {}),
+        ...(options.traceTls ? { tlsTrace: '1' } : {}),
+        ...(options.skipServerVerification ? { tlsSkipVerify: '1' } : {}),
       },
     });
     if (!build.ok || !build.simulatorLibrary) return { ok: false, verdict: `build failed:\n${build.output.slice(-3000)}`, messages: 0, simulatorOutput: '' };
@@ -82,8 +96,8 @@ export async function runSimAgent(options: { project: string; outputDir: string;
       count() >= options.wantMessages ? `delivered ${count()} messages` : null,
     );
     const messages = count();
-    process.stderr.write(`dev cloud counters: ${JSON.stringify(cloud.counters())}\n`);
-    return { ok: messages >= options.wantMessages, verdict: run.verdict ?? 'timed out', messages, simulatorOutput: run.output };
+    const counters = `dev cloud counters: ${JSON.stringify(cloud.counters())}\n`;
+    return { ok: messages >= options.wantMessages, verdict: run.verdict ?? 'timed out', messages, simulatorOutput: run.output + counters };
   } finally {
     for (const s of ntp) await s.close();
     await cloud.stop();
@@ -99,7 +113,14 @@ export async function main(argv: string[]): Promise<number> {
     else if (argv[i] === '--timeout-s') timeoutS = Number(argv[++i]);
     else throw new Error(`unknown option ${argv[i]}`);
   }
-  const r = await runSimAgent({ project: resolve('.'), outputDir: join(tmpdir(), 'aws-device-agent-mcconfig'), wantMessages, timeoutMs: timeoutS * 1000 });
+  const r = await runSimAgent({
+    project: resolve('.'),
+    outputDir: join(tmpdir(), 'aws-device-agent-mcconfig'),
+    wantMessages,
+    timeoutMs: timeoutS * 1000,
+    skipServerVerification: process.env.TLS_SKIP_VERIFY === '1',
+    traceTls: process.env.TLS_TRACE === '1',
+  });
   process.stderr.write(r.simulatorOutput);
   console.log(JSON.stringify({ ok: r.ok, verdict: r.verdict, messages: r.messages }));
   return r.ok ? 0 : 1;

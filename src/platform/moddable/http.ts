@@ -22,6 +22,8 @@ import { secureOptions, type TlsDebug, type TlsIdentity } from './tls.js';
 export const HTTP_DEFAULT_MAX_RESPONSE_BYTES = 8192;
 export const HTTP_DEFAULT_MAX_HEADERS = 32;
 export const HTTP_DEFAULT_MAX_IN_FLIGHT = 2;
+/** Largest request-body fragment written at once (well under a 16 KiB TLS record). */
+export const HTTP_MAX_FRAGMENT_BYTES = 2048;
 
 export interface ModdableHttpOptions {
   identity: TlsIdentity | null;
@@ -75,7 +77,18 @@ export class ModdableHttp implements HttpPort {
       method: req.method,
       headers,
     };
-    if (req.body && req.body.length > 0) dictionary.body = copyToArrayBuffer(req.body, 0, req.body.length);
+    // The body goes out in fragments no larger than the socket says it can
+    // take (Request.requestFragment): handing SecureSocket the whole body at
+    // once fails for bodies larger than its write space. The SDK adds no
+    // content-length for a fragmented body, so we add it (unsigned) if the
+    // caller did not sign one.
+    const outgoing = req.body && req.body.length > 0 ? req.body : null;
+    if (outgoing) {
+      dictionary.body = true;
+      let hasLength = false;
+      for (const [name] of req.headers) if (name.toLowerCase() === 'content-length') hasLength = true;
+      if (!hasLength) headers.push('content-length', String(outgoing.length));
+    }
     if (this.tls) {
       dictionary.Socket = SecureSocket;
       dictionary.secure = secureOptions(this.identity, this.alpn, this.tlsDebug);
@@ -88,10 +101,11 @@ export class ModdableHttp implements HttpPort {
       callback(new ModdableError('NETWORK', `cannot connect to ${req.host}:${req.port}`), null);
       return;
     }
-    this.collect(request, body, callback);
+    this.collect(request, body, outgoing, callback);
   }
 
-  private collect(request: Request, body: Uint8Array, callback: Callback): void {
+  private collect(request: Request, body: Uint8Array, outgoing: Uint8Array | null, callback: Callback): void {
+    let sentBytes = 0;
     const received: HeaderList = [];
     let status = 0;
     let length = 0;
@@ -108,17 +122,33 @@ export class ModdableHttp implements HttpPort {
       callback(error, response);
     };
     const self = this;
-    request.callback = function (message: number, value?: unknown, extra?: unknown): void {
+    request.callback = function (message: number, value?: unknown, extra?: unknown): ArrayBuffer | undefined {
+      if (message === Request.requestFragment) {
+        if (!outgoing || sentBytes >= outgoing.length) return undefined;
+        const room = Math.max(1, Math.min(Number(value) || 0, HTTP_MAX_FRAGMENT_BYTES));
+        const n = Math.min(room, outgoing.length - sentBytes);
+        const chunk = copyToArrayBuffer(outgoing, sentBytes, n);
+        sentBytes += n;
+        return chunk;
+      }
       if (message === Request.status) status = Number(value);
       else if (message === Request.header) {
         const name = String(value);
-        if (received.length >= self.maxHeaders) return finish(new ModdableError('HTTP_LIMIT', `more than ${self.maxHeaders} response headers`), null);
-        if (name === 'content-length' && Number(extra) > body.length)
-          return finish(new ModdableError('HTTP_LIMIT', `response body of ${Number(extra)} bytes exceeds ${body.length}`), null);
+        if (received.length >= self.maxHeaders) {
+          finish(new ModdableError('HTTP_LIMIT', `more than ${self.maxHeaders} response headers`), null);
+          return undefined;
+        }
+        if (name === 'content-length' && Number(extra) > body.length) {
+          finish(new ModdableError('HTTP_LIMIT', `response body of ${Number(extra)} bytes exceeds ${body.length}`), null);
+          return undefined;
+        }
         received.push([name, String(extra)]);
       } else if (message === Request.responseFragment) {
         const chunk = new Uint8Array(request.read(ArrayBuffer) as ArrayBuffer);
-        if (length + chunk.length > body.length) return finish(new ModdableError('HTTP_LIMIT', `response body exceeds ${body.length} bytes`), null);
+        if (length + chunk.length > body.length) {
+          finish(new ModdableError('HTTP_LIMIT', `response body exceeds ${body.length} bytes`), null);
+          return undefined;
+        }
         body.set(chunk, length);
         length += chunk.length;
       } else if (message === Request.responseComplete) {
@@ -126,6 +156,7 @@ export class ModdableHttp implements HttpPort {
       } else if (message < 0) {
         finish(new ModdableError('NETWORK', 'connection failed (DNS, TCP or TLS)'), null);
       }
+      return undefined;
     };
   }
 }
