@@ -18,9 +18,6 @@ export interface IotRequestSignerOptions {
   mqttExpiresSeconds?: number;
 }
 
-/** Placeholder credentials until the first real ones arrive: never used to sign (the gate forbids it). */
-const NO_CREDENTIALS = { accessKeyId: 'NONE', secretAccessKey: 'NONE' };
-
 export class IotRequestSigner implements RequestSigner {
   private readonly publishSigner: Signer;
   private readonly mqttSigner: Signer;
@@ -31,7 +28,8 @@ export class IotRequestSigner implements RequestSigner {
   constructor(options: IotRequestSignerOptions) {
     this.endpoint = options.endpoint;
     this.expires = options.mqttExpiresSeconds ?? 0;
-    const common = { credentials: NO_CREDENTIALS, region: options.region, sha256: options.sha256, limits: options.limits };
+    // No credentials yet: the signers refuse to sign until load() gives them the first ones.
+    const common = { region: options.region, sha256: options.sha256, limits: options.limits };
     this.publishSigner = new Signer({ ...common, service: options.publishService ?? IOT_DATA_SERVICE });
     this.mqttSigner = new Signer({ ...common, service: IOT_GATEWAY_SERVICE });
   }

@@ -10,7 +10,7 @@ export const DEFAULT_CREDENTIAL_MARGIN_MS = 5 * 60_000;
 
 export type GateReason = 'time-untrusted' | 'time-disrupted' | 'time-bound-too-wide' | 'credentials-missing' | 'credentials-expiring';
 
-export const GATE_REASONS: readonly GateReason[] = ['time-untrusted', 'time-disrupted', 'time-bound-too-wide', 'credentials-missing', 'credentials-expiring'];
+export const GATE_REASONS: readonly GateReason[] = Object.freeze(['time-untrusted', 'time-disrupted', 'time-bound-too-wide', 'credentials-missing', 'credentials-expiring'] as const);
 
 export interface GateOptions {
   maxBoundMs: number;

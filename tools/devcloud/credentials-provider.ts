@@ -68,7 +68,8 @@ export class CredentialsProvider {
   async start(): Promise<void> {
     const server = createServer({
       key: this.deps.pki.server.keyPem,
-      cert: this.deps.pki.server.certPem,
+      // Leaf then CA: clients that build the chain from what the server sends (Moddable's TLS) can verify it.
+      cert: this.deps.pki.server.certPem.trimEnd() + '\n' + this.deps.pki.ca.certPem,
       ca: [this.deps.pki.ca.certPem],
       requestCert: true,
       rejectUnauthorized: true,

@@ -103,7 +103,8 @@ export class Gateway {
   async start(): Promise<void> {
     const server = createServer({
       key: this.deps.pki.server.keyPem,
-      cert: this.deps.pki.server.certPem,
+      // Leaf then CA: clients that build the chain from what the server sends (Moddable's TLS) can verify it.
+      cert: this.deps.pki.server.certPem.trimEnd() + '\n' + this.deps.pki.ca.certPem,
       maxHeaderSize: MAX_HEADER_BYTES,
       keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     });
