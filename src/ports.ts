@@ -14,6 +14,17 @@ export interface Sha256 {
   update(bytes: Uint8Array, start: number, end: number): void;
   /** Write the 32-byte digest to out[offset, offset + 32) and leave the instance needing reset(). */
   finish(out: Uint8Array, offset: number): void;
+  /**
+   * Optional (HMAC key caching): when the bytes absorbed since reset() are a
+   * whole number of 64-byte blocks, writes the state (8 chaining words, then
+   * the absorbed length as low and high 32-bit words: 10 words) into
+   * state[0, 10) and returns true; otherwise writes nothing and returns
+   * false. Backends that cannot export their state (e.g. Moddable's `crypt`
+   * Digest) leave both methods out, and callers rehash instead.
+   */
+  saveState?(state: Int32Array): boolean;
+  /** Optional, with saveState: continues from a state saveState() wrote (as if those bytes were absorbed after reset()). */
+  restoreState?(state: Int32Array): void;
 }
 
 /** Makes independent SHA-256 instances. Called only at construction time. */

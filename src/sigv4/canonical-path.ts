@@ -58,12 +58,12 @@ export function writeCanonicalPath(sink: HashSink, path: Uint8Array, start: numb
     sink.byte(SLASH);
     return;
   }
+  // Runs that need no encoding (most of a path) go to the sink as ranges.
+  let run = start;
   for (let i = start; i < end; i++) {
     const b = path[i]!;
-    if (isUnreserved(b) || b === SLASH) {
-      sink.byte(b);
-      continue;
-    }
+    if (isUnreserved(b) || b === SLASH) continue;
+    if (i > run) sink.bytes(path, run, i);
     if (!doubleEncode && b === 0x25) {
       const hi = i + 2 < end ? hexDigitValue(path[i + 1]!) : -1;
       const lo = hi >= 0 ? hexDigitValue(path[i + 2]!) : -1;
@@ -73,10 +73,13 @@ export function writeCanonicalPath(sink: HashSink, path: Uint8Array, start: numb
       sink.byte(UPPER_HEX.charCodeAt(hi));
       sink.byte(UPPER_HEX.charCodeAt(lo));
       i += 2;
+      run = i + 1;
       continue;
     }
     sink.byte(0x25);
     sink.byte(UPPER_HEX.charCodeAt(b >> 4));
     sink.byte(UPPER_HEX.charCodeAt(b & 15));
+    run = i + 1;
   }
+  if (end > run) sink.bytes(path, run, end);
 }

@@ -13,6 +13,8 @@ import { _SHA256 } from '@noble/hashes/sha2.js';
 import type { Sha256, Sha256Factory } from '../ports.js';
 
 const BLOCK_BYTES = 64;
+/** Words of a saved state (Sha256.saveState): 8 chaining words, absorbed length low and high. */
+export const SHA256_STATE_WORDS = 10;
 /** Padding needs 1 byte (0x80) and an 8-byte bit length. */
 const LENGTH_OFFSET = BLOCK_BYTES - 8;
 
@@ -66,8 +68,11 @@ export class NobleSha256 implements Sha256 {
   update(bytes: Uint8Array, start: number, end: number): void {
     const { block, core, view } = this;
     let pos = this.pos;
-    for (let i = start; i < end; i++) {
-      block[pos++] = bytes[i]!;
+    let i = start;
+    // One tight copy loop per block (no per-byte test of the block end).
+    while (i < end) {
+      const stop = end - i < BLOCK_BYTES - pos ? end : i + (BLOCK_BYTES - pos);
+      while (i < stop) block[pos++] = bytes[i++]!;
       if (pos === BLOCK_BYTES) {
         core.process(view, 0);
         pos = 0;
@@ -75,6 +80,24 @@ export class NobleSha256 implements Sha256 {
     }
     this.length += end - start;
     this.pos = pos;
+  }
+
+  saveState(state: Int32Array): boolean {
+    if (this.pos !== 0 || state.length < SHA256_STATE_WORDS) return false;
+    const { core } = this;
+    state[0] = core.A; state[1] = core.B; state[2] = core.C; state[3] = core.D;
+    state[4] = core.E; state[5] = core.F; state[6] = core.G; state[7] = core.H;
+    state[8] = this.length % 0x100000000;
+    state[9] = Math.floor(this.length / 0x100000000);
+    return true;
+  }
+
+  restoreState(state: Int32Array): void {
+    const { core } = this;
+    core.A = state[0]!; core.B = state[1]!; core.C = state[2]!; core.D = state[3]!;
+    core.E = state[4]!; core.F = state[5]!; core.G = state[6]!; core.H = state[7]!;
+    this.length = (state[8]! >>> 0) + (state[9]! >>> 0) * 0x100000000;
+    this.pos = 0;
   }
 
   finish(out: Uint8Array, offset: number): void {

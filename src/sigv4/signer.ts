@@ -130,6 +130,10 @@ export class Signer {
   private readonly hexDigest = new Uint8Array(SIGNATURE_HEX_BYTES);
   private readonly signedHeaders: Uint8Array;
   private signedHeadersLen = 0;
+  /** creds.keys.generation the HMAC was last keyed for (-1: not keyed). */
+  private hmacGeneration = -1;
+  /** `AWS4-HMAC-SHA256\n`, encoded once at construction. */
+  private readonly algorithmLine = new Uint8Array(ALGORITHM.length + 1);
   /** Decimal X-Amz-Expires (at most 6 digits: 604800). */
   private readonly expires = new Uint8Array(8);
 
@@ -143,6 +147,8 @@ export class Signer {
       signBody: options.signBody ?? false,
       omitSessionToken: options.omitSessionToken ?? false,
     };
+    ascii(this.algorithmLine, 0, ALGORITHM);
+    this.algorithmLine[ALGORITHM.length] = 0x0a;
     const factory = options.sha256 ?? nobleSha256;
     this.sha = factory();
     this.hmac = new HmacSha256(factory());
@@ -196,6 +202,7 @@ export class Signer {
   wipe(): void {
     this.creds.wipe();
     this.hmac.wipe();
+    this.hmacGeneration = -1;
     this.seed.key.fill(0);
     this.seed.valid = false;
   }
@@ -307,11 +314,15 @@ export class Signer {
 
     // String to sign, streamed into HMAC with the signing key.
     hexInto(this.digest, 0, HMAC_SHA256_BYTES, this.hexDigest, 0);
-    this.hmac.setKey(this.creds.keys.key, 0, HMAC_SHA256_BYTES);
+    // The HMAC keeps its keyed state between signings with the same key.
+    const keys = this.creds.keys;
+    if (this.hmacGeneration !== keys.generation) {
+      this.hmac.setKey(keys.key, 0, HMAC_SHA256_BYTES);
+      this.hmacGeneration = keys.generation;
+    }
     this.hmac.begin();
     sink.begin(this.hmac);
-    sink.ascii(ALGORITHM);
-    sink.byte(0x0a);
+    sink.bytes(this.algorithmLine, 0, this.algorithmLine.length);
     sink.bytes(this.amzDate, 0, AMZ_DATE_BYTES);
     sink.byte(0x0a);
     sink.bytes(this.creds.credential, this.creds.scopeStart, this.creds.credentialLen);

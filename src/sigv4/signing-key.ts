@@ -20,6 +20,11 @@ export class SigningKeyCache {
   /** When true, `key` was given and only `date` may be used. */
   private derivedOnly = false;
   private valid = false;
+  /**
+   * Changes whenever `key` changes or the shared HMAC is re-keyed here
+   * (derivation): the signer re-keys its HMAC only when this moved.
+   */
+  generation = 0;
   private readonly date = new Uint8Array(DATE_BYTES);
   readonly key = new Uint8Array(HMAC_SHA256_BYTES);
   private readonly scratch = new Uint8Array(HMAC_SHA256_BYTES);
@@ -65,6 +70,7 @@ export class SigningKeyCache {
     for (let i = 0; i < DATE_BYTES; i++) this.date[i] = date.charCodeAt(i);
     this.derivedOnly = true;
     this.valid = true;
+    this.generation++;
   }
 
   /**
@@ -77,6 +83,7 @@ export class SigningKeyCache {
     if (same) return;
     if (this.derivedOnly) throw new SigV4Error('KEY_DATE_MISMATCH', 'the derived signing key is for another date');
     const { hmac, scratch, key } = this;
+    this.generation++;
     hmac.setKey(this.secret, 0, this.secretLen);
     hmac.mac(amzDate, offset, offset + DATE_BYTES, scratch, 0);
     hmac.setKey(scratch, 0, HMAC_SHA256_BYTES);
@@ -97,5 +104,6 @@ export class SigningKeyCache {
     this.secretLen = 0;
     this.valid = false;
     this.derivedOnly = false;
+    this.generation++;
   }
 }

@@ -29,11 +29,16 @@ export function encodeUtf8Into(text: string, from: number, to: number, out: Uint
       out[o++] = 0x80 | (c & 0x3f);
       continue;
     }
-    if (c >= 0xd800 && c <= 0xdfff) {
-      const next = i + 1 < to ? text.charCodeAt(i + 1) : 0;
-      if (c > 0xdbff || next < 0xdc00 || next > 0xdfff) return UTF8_LONE_SURROGATE;
-      c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
-      i++;
+    if (c > 0xffff || (c >= 0xd800 && c <= 0xdfff)) {
+      // Moddable's XS on devices indexes strings by code point: charCodeAt
+      // gives a character above U+FFFF whole. Standard engines give a
+      // UTF-16 surrogate pair, combined here.
+      if (c <= 0xffff) {
+        const next = i + 1 < to ? text.charCodeAt(i + 1) : 0;
+        if (c > 0xdbff || next < 0xdc00 || next > 0xdfff) return UTF8_LONE_SURROGATE;
+        c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+        i++;
+      }
       if (o + 4 > end) return UTF8_OVERFLOW;
       out[o++] = 0xf0 | (c >> 18);
       out[o++] = 0x80 | ((c >> 12) & 0x3f);
@@ -56,6 +61,7 @@ export function utf8Length(text: string, from = 0, to = text.length): number {
     const c = text.charCodeAt(i);
     if (c < 0x80) n += 1;
     else if (c < 0x800) n += 2;
+    else if (c > 0xffff) n += 4; // a whole code point (Moddable's XS), see encodeUtf8Into
     else if (c >= 0xd800 && c <= 0xdfff) {
       const next = i + 1 < to ? text.charCodeAt(i + 1) : 0;
       if (c > 0xdbff || next < 0xdc00 || next > 0xdfff) return UTF8_LONE_SURROGATE;
@@ -112,15 +118,15 @@ export function decodeUtf8(bytes: Uint8Array, start: number, end: number): strin
         } else cp = 0xfffd;
       }
     }
-    if (cp >= 0x10000) {
-      codes.push(0xd800 + ((cp - 0x10000) >> 10), 0xdc00 + ((cp - 0x10000) & 0x3ff));
-    } else codes.push(cp);
+    // Code points, not surrogate pairs: fromCodePoint builds the right string on
+    // engines that index by UTF-16 unit and on Moddable's, which indexes by code point.
+    codes.push(cp);
     if (codes.length >= SLICE) {
-      s += String.fromCharCode.apply(null, codes);
+      s += String.fromCodePoint.apply(null, codes);
       codes.length = 0;
     }
   }
-  if (codes.length > 0) s += String.fromCharCode.apply(null, codes);
+  if (codes.length > 0) s += String.fromCodePoint.apply(null, codes);
   return s;
 }
 
