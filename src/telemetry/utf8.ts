@@ -1,50 +1,21 @@
 // UTF-8 into preallocated bytes (the core has no TextEncoder). Strings with a
 // lone surrogate are refused rather than silently replaced: MQTT forbids them.
 import { TelemetryError } from './errors.js';
+import { encodeUtf8Into, utf8Length as utf8LengthOrError, UTF8_LONE_SURROGATE } from '../sigv4/utf8.js';
 
 /** Bytes needed for `text`; throws 'bad-utf16' on a lone surrogate. */
 export function utf8Length(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      const d = text.charCodeAt(i + 1);
-      if (!(d >= 0xdc00 && d <= 0xdfff)) throw new TelemetryError('bad-utf16', 'lone surrogate in string');
-      n += 4;
-      i++;
-    } else if (c >= 0xdc00 && c <= 0xdfff) throw new TelemetryError('bad-utf16', 'lone surrogate in string');
-    else n += 3;
-  }
+  const n = utf8LengthOrError(text, 0, text.length);
+  if (n === UTF8_LONE_SURROGATE) throw new TelemetryError('bad-utf16', 'lone surrogate in string');
   return n;
 }
 
 /** Writes `text` at out[offset..]; returns the end offset. Caller checks room with utf8Length. */
 export function encodeUtf8(text: string, out: Uint8Array, offset: number): number {
-  let o = offset;
-  for (let i = 0; i < text.length; i++) {
-    let c = text.charCodeAt(i);
-    if (c < 0x80) out[o++] = c;
-    else if (c < 0x800) {
-      out[o++] = 0xc0 | (c >> 6);
-      out[o++] = 0x80 | (c & 0x3f);
-    } else if (c >= 0xd800 && c <= 0xdfff) {
-      const d = text.charCodeAt(i + 1);
-      if (!(c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff)) throw new TelemetryError('bad-utf16', 'lone surrogate in string');
-      c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-      i++;
-      out[o++] = 0xf0 | (c >> 18);
-      out[o++] = 0x80 | ((c >> 12) & 0x3f);
-      out[o++] = 0x80 | ((c >> 6) & 0x3f);
-      out[o++] = 0x80 | (c & 0x3f);
-    } else {
-      out[o++] = 0xe0 | (c >> 12);
-      out[o++] = 0x80 | ((c >> 6) & 0x3f);
-      out[o++] = 0x80 | (c & 0x3f);
-    }
-  }
-  return o;
+  const r = encodeUtf8Into(text, 0, text.length, out, offset, out.length);
+  if (r === UTF8_LONE_SURROGATE) throw new TelemetryError('bad-utf16', 'lone surrogate in string');
+  if (r < 0) throw new RangeError('encodeUtf8: output buffer too small (check with utf8Length first)');
+  return r;
 }
 
 /** Allocates the UTF-8 bytes of `text`. */

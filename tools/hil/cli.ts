@@ -77,7 +77,9 @@ function moddableManifest(build: DeviceTestBuild, dir: string): string {
   const manifest = {
     include: ['$(MODDABLE)/examples/manifest_base.json'],
     modules: { main: build.module.replace(/\.mjs$/, '') },
-    creation: { static: 0, chunk: { initial: 65536, incremental: 8192 }, heap: { initial: 4096, incremental: 1024 }, stack: 512 },
+    // Sized for the simulator running every suite (the vectors are inlined data). On a board, run a
+    // subset with --suite if memory is short.
+    creation: { static: 0, chunk: { initial: 1048576, incremental: 65536 }, heap: { initial: 65536, incremental: 8192 }, stack: 4096 },
   };
   const file = join(dir, 'manifest.json');
   writeFileSync(file, JSON.stringify(manifest, null, 2));
