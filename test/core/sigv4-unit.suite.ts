@@ -4,6 +4,7 @@
 // "derive a signing key" example) or the shared vector files, never from our
 // own output.
 import type { PortableCase, PortableSuite } from '../harness/portable.js';
+import type { Sha256 } from '../../src/ports.js';
 import {
   Signer,
   SigV4Error,
@@ -37,6 +38,16 @@ function debugSigner(service = 'service', token?: string): Signer {
 
 function request(overrides: Partial<SigningRequest>): SigningRequest {
   return { method: 'GET', path: '/', headers: [['Host', HOST]], timeMs: T0, ...overrides };
+}
+
+/** A backend without the optional saveState/restoreState (like Moddable's crypt Digest): HMAC must rehash its pads. */
+function statelessSha256(): Sha256 {
+  const inner = nobleSha256();
+  return {
+    reset: () => inner.reset(),
+    update: (bytes, start, end) => inner.update(bytes, start, end),
+    finish: (out, offset) => inner.finish(out, offset),
+  };
 }
 
 function bytesOf(text: string): number[] {
@@ -80,6 +91,89 @@ const suite: PortableSuite = () => {
       '60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54',
       'key longer than a block is hashed first',
     );
+  });
+
+  add('SHA-256 saveState/restoreState: block-aligned states move between instances (expected: Python hashlib)', (t) => {
+    const a = nobleSha256();
+    const b = nobleSha256();
+    t.ok(a.saveState !== undefined && a.restoreState !== undefined, 'the noble port implements the optional methods');
+    const state = new Int32Array(10);
+    const msg = utf8Bytes(`${'a'.repeat(128)}xyz`);
+    a.reset();
+    a.update(msg, 0, 3);
+    t.equal(a.saveState!(state), false, 'not on a block boundary: refused');
+    t.deepEqual(Array.from(state), new Array(10).fill(0), 'and nothing written');
+    a.update(msg, 3, 128);
+    t.equal(a.saveState!(state), true, 'two whole blocks');
+    t.equal(state[8], 128, 'absorbed length, low word');
+    t.equal(state[9], 0, 'absorbed length, high word');
+    b.reset();
+    b.update(msg, 0, 5); // garbage that restoreState must discard
+    b.restoreState!(state);
+    b.update(msg, 128, msg.length);
+    const out = new Uint8Array(32);
+    b.finish(out, 0);
+    // hashlib.sha256(b'a' * 128 + b'xyz').hexdigest()
+    t.equal(hex(out), '0c04ea9b4b6ced4ebaa9859432941bab2ccced3c325953a42089dcee5a225af8');
+    b.restoreState!(state);
+    b.restoreState!(state);
+    b.update(msg, 128, msg.length);
+    b.finish(out, 0);
+    t.equal(hex(out), '0c04ea9b4b6ced4ebaa9859432941bab2ccced3c325953a42089dcee5a225af8', 'a state restores any number of times');
+    a.reset();
+    a.update(msg, 0, 64);
+    a.saveState!(state);
+    a.restoreState!(state);
+    const abc = utf8Bytes('abc');
+    a.update(abc, 0, 3);
+    a.finish(out, 0);
+    // hashlib.sha256(b'a' * 64 + b'abc').hexdigest()
+    t.equal(hex(out), '18917c887594f95a0a81701c589533ff21c74b1fb567e4521272f37815a64275');
+  });
+
+  add('HMAC-SHA256 without saveState (rehashed pads) and with cached keyed states agree with RFC 4231, across re-keying', (t) => {
+    const out = new Uint8Array(32);
+    const case1 = ['Hi There', 'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7'] as const;
+    const case2 = ['what do ya want for nothing?', '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843'] as const;
+    for (const [label, hmac] of [['stateless backend', new HmacSha256(statelessSha256())], ['noble backend', new HmacSha256(nobleSha256())]] as const) {
+      const key1 = new Uint8Array(20).fill(0x0b);
+      const jefe = utf8Bytes('Jefe');
+      for (let round = 0; round < 2; round++) {
+        hmac.setKey(key1, 0, key1.length);
+        const m1 = utf8Bytes(case1[0]);
+        hmac.mac(m1, 0, m1.length, out, 0);
+        t.equal(hex(out), case1[1], `${label}: case 1, round ${round}`);
+        hmac.mac(m1, 0, m1.length, out, 0);
+        t.equal(hex(out), case1[1], `${label}: case 1 again with the same key`);
+        hmac.setKey(jefe, 0, jefe.length);
+        const m2 = utf8Bytes(case2[0]);
+        hmac.mac(m2, 0, m2.length, out, 0);
+        t.equal(hex(out), case2[1], `${label}: case 2 after re-keying`);
+      }
+      hmac.wipe();
+      hmac.setKey(jefe, 0, jefe.length);
+      const m2 = utf8Bytes(case2[0]);
+      hmac.mac(m2, 0, m2.length, out, 0);
+      t.equal(hex(out), case2[1], `${label}: usable again after wipe() and setKey()`);
+    }
+  });
+
+  add('signer on a backend without saveState, and HMAC re-keying across credentials and dates, reproduce get-vanilla', (t) => {
+    const s = new Signer({ credentials: CREDS, region: 'us-east-1', service: 'service', sha256: statelessSha256 });
+    t.equal(s.sign(request({})).signature(), GET_VANILLA_SIGNATURE, 'stateless backend');
+    const n = new Signer({ credentials: CREDS, region: 'us-east-1', service: 'service' });
+    t.equal(n.sign(request({})).signature(), GET_VANILLA_SIGNATURE);
+    t.equal(n.sign(request({})).signature(), GET_VANILLA_SIGNATURE, 'cached keyed HMAC, second signing');
+    n.setCredentials({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'another-secret' });
+    t.ok(n.sign(request({})).signature() !== GET_VANILLA_SIGNATURE, 'another secret, another signature');
+    n.setCredentials(CREDS);
+    t.equal(n.sign(request({})).signature(), GET_VANILLA_SIGNATURE, 'back to the vector secret');
+    n.wipe();
+    n.setCredentials(CREDS);
+    t.equal(n.sign(request({})).signature(), GET_VANILLA_SIGNATURE, 'after wipe()');
+    const key = deriveSigningKey(CREDS.secretAccessKey, '20150830', 'us-east-1', 'service');
+    n.setCredentials({ accessKeyId: 'AKIDEXAMPLE', signingKey: key, date: '20150830', region: 'us-east-1', service: 'service' });
+    t.equal(n.sign(request({})).signature(), GET_VANILLA_SIGNATURE, 'derived key replacing a secret');
   });
 
   add('UTF-8 encoder: 1-4 byte sequences, overflow and lone surrogates', (t) => {
