@@ -8,11 +8,14 @@ import { CredentialsError } from '../../src/credentials/errors.js';
 import { parseCredentialsResponse, parseIsoUtc } from '../../src/credentials/parse.js';
 import { FakeClock, FakeRandom, ManualTimer } from '../../src/telemetry/fakes.js';
 import type { HttpPort, HttpRequest, HttpResponse } from '../../src/ports.js';
+// No TextEncoder on Moddable's XS: these suites also run there (hil --target sim).
+import { utf8Bytes, decodeUtf8 as decodeLenient } from '../../src/sigv4/utf8.js';
+const utf8Text = (b: Uint8Array): string => decodeLenient(b, 0, b.length);
 
 const WALL = Date.UTC(2026, 10, 22, 12, 0, 0);
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const TOKEN = 'IQoJb3JpZ2luX2VjEXAMPLETOKENxyz==';
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+const enc = (s: string): Uint8Array => utf8Bytes(s);
 
 function body(expiration: string, overrides: Record<string, unknown> = {}): Uint8Array {
   return enc(JSON.stringify({ credentials: { accessKeyId: 'ASIAIOSFODNN7EXAMPLE', secretAccessKey: SECRET, sessionToken: TOKEN, expiration, ...overrides } }));

@@ -8,8 +8,11 @@ import { HttpsPublishTransport } from '../../src/telemetry/https-transport.js';
 import { FakeClock, ManualTimer } from '../../src/telemetry/fakes.js';
 import type { SendOutcome } from '../../src/telemetry/deps.js';
 import type { HttpRequest, HttpResponse } from '../../src/ports.js';
+// No TextEncoder on Moddable's XS: these suites also run there (hil --target sim).
+import { utf8Bytes, decodeUtf8 as decodeLenient } from '../../src/sigv4/utf8.js';
+const utf8Text = (b: Uint8Array): string => decodeLenient(b, 0, b.length);
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+const enc = (s: string): Uint8Array => utf8Bytes(s);
 const msg = (m: string): Uint8Array => enc(JSON.stringify({ message: m, traceId: 'abc' }));
 
 const suite: PortableSuite = () => [
@@ -38,7 +41,7 @@ const suite: PortableSuite = () => [
         [404, msg('Not found'), 'permanent'],
         [301, new Uint8Array(0), 'retry'],
       ];
-      for (const [status, body, kind] of cases) t.equal(classifyHttpAnswer(status, body).kind, kind, `${status} ${new TextDecoder().decode(body)}`);
+      for (const [status, body, kind] of cases) t.equal(classifyHttpAnswer(status, body).kind, kind, `${status} ${utf8Text(body)}`);
       t.deepEqual(classifyHttpAnswer(413, new Uint8Array(0)), { kind: 'permanent', reason: 'http-413' });
     },
   },
@@ -83,7 +86,7 @@ const suite: PortableSuite = () => [
       t.equal(r.method, 'POST');
       t.equal(r.port, 443);
       t.equal(r.path, '/topics/dt%2Fd%2Ftelemetry?qos=1');
-      t.equal(new TextDecoder().decode(r.body!), '{"device":"d"}', 'only the first `length` bytes are sent');
+      t.equal(utf8Text(r.body!), '{"device":"d"}', 'only the first `length` bytes are sent');
       answer!(null, { status: 200, headers: [['Date', 'Sun, 22 Nov 2026 12:00:00 GMT']], body: enc('{"message":"OK"}') });
       t.deepEqual(outcomes, [{ kind: 'ack' }]);
       t.deepEqual(clock.votes, [{ source: 'https:example-ats.iot.us-east-1.amazonaws.com', date: 'Sun, 22 Nov 2026 12:00:00 GMT', sentMonoMs: 50 }]);

@@ -8,6 +8,9 @@ import { ManualTimer } from '../../src/telemetry/fakes.js';
 import { MqttWsTransport } from '../../src/telemetry/mqtt-transport.js';
 import { MqttDecoder, type MqttPacket } from '../../src/telemetry/mqtt-codec.js';
 import type { SendOutcome, WebSocketHandlers, WebSocketLink, WebSocketPort } from '../../src/telemetry/deps.js';
+// No TextEncoder on Moddable's XS: these suites also run there (hil --target sim).
+import { utf8Bytes, decodeUtf8 as decodeLenient } from '../../src/sigv4/utf8.js';
+const utf8Text = (b: Uint8Array): string => decodeLenient(b, 0, b.length);
 
 class ScriptedWs implements WebSocketPort {
   urls: string[] = [];
@@ -48,7 +51,7 @@ function setup(keepAliveSeconds = 60) {
   const transport = new MqttWsTransport({ ws, timer, signer, clientId: 'dev-1', keepAliveSeconds, connectTimeoutMs: 5000, pubackTimeoutMs: 4000 });
   const outcomes: SendOutcome[] = [];
   const publish = (text: string, timeMs: number) => {
-    const b = new TextEncoder().encode(text);
+    const b = utf8Bytes(text);
     transport.publish('dt/dev-1/telemetry', b, b.length, { credentials: creds, timeMs }, (o) => outcomes.push(o));
   };
   return { timer, ws, transport, outcomes, publish };
@@ -69,7 +72,7 @@ const suite: PortableSuite = () => [
       t.equal(ws.sent.length, 2);
       const p = ws.sent[1] as { type: number; topic: string; qos: number; packetId: number; payload: Uint8Array };
       t.deepEqual([p.type, p.topic, p.qos, p.packetId], [3, 'dt/dev-1/telemetry', 1, 1]);
-      t.deepEqual(new TextDecoder().decode(p.payload), '{"a":1}');
+      t.deepEqual(utf8Text(p.payload), '{"a":1}');
       t.deepEqual(outcomes, [], 'no success before PUBACK');
       ws.deliver('40 02 00 01');
       t.deepEqual(outcomes, [{ kind: 'ack' }]);
