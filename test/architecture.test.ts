@@ -63,3 +63,17 @@ test('core module top level declares no mutable state (preload-safe)', () => {
   }
   assert.deepEqual(offenders, []);
 });
+
+test('portable suites use nothing Moddable\u2019s XS lacks (they also run in the simulator and on boards)', () => {
+  const dir = join(root, 'test', 'core');
+  const offenders: string[] = [];
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts') && !n.endsWith('.data.ts'))) {
+    readFileSync(join(dir, f), 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        const code = line.replace(/\/\/.*$/, '');
+        if (/\b(?:TextEncoder|TextDecoder|Buffer|setTimeout|structuredClone)\b|(?<![.\w$])process\s*\./.test(code)) offenders.push(`test/core/${f}:${i + 1}: ${line.trim()}`);
+      });
+  }
+  assert.deepEqual(offenders, []);
+});
