@@ -71,7 +71,8 @@ export class ChunkSigner {
     this.sink = new HashSink(debugBytes);
     this.sha = sha256();
     this.hmac = new HmacSha256(sha256());
-    this.trailers = new HeaderTable(limits);
+    // Trailers never carry the session token: no room for it.
+    this.trailers = new HeaderTable({ ...limits, maxTokenBytes: 0 });
   }
 
   /** Starts an upload from the last signing, which must have used a STREAMING-AWS4-HMAC-SHA256-* payload hash. */

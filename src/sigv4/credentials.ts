@@ -10,6 +10,7 @@ import { MAX_ACCESS_KEY_ID_BYTES, MAX_REGION_BYTES, MAX_SECRET_KEY_BYTES, MAX_SE
 import { DATE_BYTES, SigningKeyCache } from './signing-key.js';
 import { encodeUtf8Into, utf8Length, UTF8_LONE_SURROGATE, UTF8_OVERFLOW } from './utf8.js';
 import { MAX_SCOPE_BYTES } from './seed-state.js';
+import { encodedRangeSize } from './uri-encode.js';
 
 /** Long-term (or STS) credentials: the signer derives and caches signing keys. */
 export interface SecretCredentials {
@@ -64,6 +65,8 @@ export class CredentialStore {
   /** Session token, UTF-8; tokenLen -1: none. */
   readonly token: Uint8Array;
   tokenLen = -1;
+  /** Bytes of the token's RFC 3986 encoding (presigned URLs), computed once per set(). */
+  tokenEncodedLen = 0;
   /** `accessKeyId/scope`, rebuilt per signing date by buildCredential(). */
   readonly credential = new Uint8Array(MAX_CREDENTIAL_BYTES);
   credentialLen = 0;
@@ -128,6 +131,7 @@ export class CredentialStore {
     }
     this.token.set(tokenBuf);
     this.tokenLen = tokenLen;
+    this.tokenEncodedLen = tokenLen > 0 ? encodedRangeSize(this.token, 0, tokenLen) : 0;
     tokenBuf.fill(0);
   }
 
@@ -169,6 +173,7 @@ export class CredentialStore {
     this.keys.wipe();
     this.token.fill(0);
     this.tokenLen = -1;
+    this.tokenEncodedLen = 0;
     this.accessKeyIdLen = 0;
   }
 

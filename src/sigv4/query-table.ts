@@ -2,10 +2,34 @@
 // percent-decoded and RFC 3986 re-encoded (`+` is a literal plus: %2B), then
 // pairs are sorted by encoded key, then encoded value (after encoding: the
 // order of the bytes AWS hashes, not of the decoded text).
+//
+// The signer's own parameters keep only their keys in the arena: their
+// values stay where they already are (credential, token, date, signed
+// headers) and are encoded while being streamed into the hash, so the arena
+// needs no room for them (the token alone would need 3x maxTokenBytes). Own
+// keys are distinct from each other and from every caller key (the signer
+// refuses reserved caller keys), so sorting never compares own values.
 import { SigV4Error, limitExceeded } from './errors.js';
 import type { HashSink } from './hash-sink.js';
 import { hexDigitValue } from './hex.js';
-import { encodeByteInto, encodedSize } from './uri-encode.js';
+import { encodeByteInto, encodedSize, isUnreserved } from './uri-encode.js';
+
+const UPPER_HEX = '0123456789ABCDEF';
+
+/** Streams the RFC 3986 encoding of src[start, end): unreserved runs as ranges. */
+function writeEncoded(sink: HashSink, src: Uint8Array, start: number, end: number): void {
+  let run = start;
+  for (let i = start; i < end; i++) {
+    const b = src[i]!;
+    if (isUnreserved(b)) continue;
+    if (i > run) sink.bytes(src, run, i);
+    sink.byte(0x25);
+    sink.byte(UPPER_HEX.charCodeAt(b >> 4));
+    sink.byte(UPPER_HEX.charCodeAt(b & 15));
+    run = i + 1;
+  }
+  if (end > run) sink.bytes(src, run, end);
+}
 
 /** X-Amz-Algorithm, -Credential, -Date, -Expires, -Security-Token, -SignedHeaders. */
 export const OWN_QUERY_SLOTS = 6;
@@ -24,8 +48,12 @@ export class QueryTable {
   readonly keyEnd: Int32Array;
   readonly valueEnd: Int32Array;
   readonly order: Int32Array;
+  /** Own parameters: the raw value is ownValue[e][ownStart[e], ownEnd[e]) (null: a caller pair, value in the arena). */
+  private readonly ownValue: Array<Uint8Array | null>;
+  private readonly ownStart: Int32Array;
+  private readonly ownEnd: Int32Array;
 
-  /** `ownBytes`: room for the signer's own encoded parameters (computed by the signer). */
+  /** `ownBytes`: room for the keys of the signer's own parameters (computed by the signer). */
   constructor(limits: QueryTableLimits, ownBytes: number) {
     this.limits = limits;
     const slots = limits.maxQueryPairs + OWN_QUERY_SLOTS;
@@ -34,6 +62,9 @@ export class QueryTable {
     this.keyEnd = new Int32Array(slots); // the value starts at keyEnd
     this.valueEnd = new Int32Array(slots);
     this.order = new Int32Array(slots);
+    this.ownValue = new Array<Uint8Array | null>(slots).fill(null);
+    this.ownStart = new Int32Array(slots);
+    this.ownEnd = new Int32Array(slots);
   }
 
   reset(): void {
@@ -52,6 +83,7 @@ export class QueryTable {
         let eq = p;
         while (eq < stop && wire[eq] !== 0x3d) eq++;
         const e = this.count;
+        this.ownValue[e] = null;
         this.keyStart[e] = this.len;
         this.appendDecoded(wire, p, eq);
         this.keyEnd[e] = this.len;
@@ -63,29 +95,22 @@ export class QueryTable {
     }
   }
 
-  /** Adds a signer parameter: `key` is unreserved ASCII, value bytes are encoded here. Returns its entry. */
+  /**
+   * Adds a signer parameter: `key` is unreserved ASCII; the raw value
+   * value[start, end) is not copied, it is encoded when written, and must
+   * not change until writeCanonical(). Returns its entry.
+   */
   addOwn(key: string, value: Uint8Array, start: number, end: number): number {
-    this.assertRoom(key.length + 3 * (end - start));
+    this.assertRoom(key.length);
     const e = this.count++;
     const { arena } = this;
     this.keyStart[e] = this.len;
     for (let i = 0; i < key.length; i++) arena[this.len++] = key.charCodeAt(i);
     this.keyEnd[e] = this.len;
-    for (let i = start; i < end; i++) this.len = encodeByteInto(value[i]!, false, arena, this.len);
     this.valueEnd[e] = this.len;
-    return e;
-  }
-
-  /** Adds a signer parameter whose value is unreserved ASCII text. */
-  addOwnAscii(key: string, value: string): number {
-    this.assertRoom(key.length + value.length);
-    const e = this.count++;
-    const { arena } = this;
-    this.keyStart[e] = this.len;
-    for (let i = 0; i < key.length; i++) arena[this.len++] = key.charCodeAt(i);
-    this.keyEnd[e] = this.len;
-    for (let i = 0; i < value.length; i++) arena[this.len++] = value.charCodeAt(i);
-    this.valueEnd[e] = this.len;
+    this.ownValue[e] = value;
+    this.ownStart[e] = start;
+    this.ownEnd[e] = end;
     return e;
   }
 
@@ -123,18 +148,10 @@ export class QueryTable {
       if (k > 0) sink.byte(0x26);
       sink.bytes(arena, this.keyStart[e]!, this.keyEnd[e]!);
       sink.byte(0x3d);
-      sink.bytes(arena, this.keyEnd[e]!, this.valueEnd[e]!);
+      const own = this.ownValue[e] ?? null;
+      if (own !== null) writeEncoded(sink, own, this.ownStart[e]!, this.ownEnd[e]!);
+      else sink.bytes(arena, this.keyEnd[e]!, this.valueEnd[e]!);
     }
-  }
-
-  /** Copies entry e's encoded value into out at o; returns the end offset. */
-  valueInto(e: number, out: Uint8Array, o: number): number {
-    for (let i = this.keyEnd[e]!; i < this.valueEnd[e]!; i++) out[o++] = this.arena[i]!;
-    return o;
-  }
-
-  valueLength(e: number): number {
-    return this.valueEnd[e]! - this.keyEnd[e]!;
   }
 
   /** Invariant: the signer sized the arena and slots for its own parameters (a typed array would drop writes silently). */
@@ -144,6 +161,7 @@ export class QueryTable {
 
   private compare(a: number, b: number): number {
     const d = this.compareRange(this.keyStart[a]!, this.keyEnd[a]!, this.keyStart[b]!, this.keyEnd[b]!);
+    if (d === 0 && (this.ownValue[a] !== null || this.ownValue[b] !== null)) throw new Error('sigv4 internal: an own query key is not unique');
     return d !== 0 ? d : this.compareRange(this.keyEnd[a]!, this.valueEnd[a]!, this.keyEnd[b]!, this.valueEnd[b]!);
   }
 

@@ -21,7 +21,7 @@ import { SignedOutput } from './signed-output.js';
 import { SeedState } from './seed-state.js';
 import { CredentialStore, MAX_CREDENTIAL_BYTES, type SignerCredentials } from './credentials.js';
 import { ChunkSigner } from './chunked.js';
-import { encodedSize, encodeByteInto } from './uri-encode.js';
+import { encodedRangeSize, encodeRangeInto } from './uri-encode.js';
 import { encodeUtf8Into, UTF8_LONE_SURROGATE, UTF8_OVERFLOW } from './utf8.js';
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
@@ -34,7 +34,7 @@ export const STREAMING_UNSIGNED_PAYLOAD_TRAILER = 'STREAMING-UNSIGNED-PAYLOAD-TR
 /** Longest X-Amz-Expires AWS accepts: 7 days. */
 export const MAX_EXPIRES_SECONDS = 604800;
 const PAYLOAD_HASH_BYTES = 64;
-/** Keys of our query parameters (X-Amz-Algorithm ... X-Amz-SignedHeaders: 93 bytes) and the algorithm value (16). */
+/** Keys of our query parameters (X-Amz-Algorithm ... X-Amz-SignedHeaders: 93 bytes); their values are not copied. */
 const OWN_QUERY_KEY_BYTES = 128;
 const SIGNATURE_HEX_BYTES = 64;
 
@@ -157,9 +157,8 @@ export class Signer {
     this.headers = new HeaderTable(limits);
     // Every name (callers' and ours) plus one `;` per header.
     this.signedHeaders = new Uint8Array(limits.maxHeaderNameBytes + OWN_NAME_BYTES + limits.maxHeaders + OWN_HEADER_SLOTS);
-    // The signer's own query parameters, encoded (up to 3 bytes per byte):
-    // keys and algorithm, credential, date, expires, token, signed headers.
-    const ownQueryBytes = OWN_QUERY_KEY_BYTES + 3 * MAX_CREDENTIAL_BYTES + AMZ_DATE_BYTES + this.expires.length + 3 * limits.maxTokenBytes + 3 * this.signedHeaders.length;
+    // The keys of the signer's own query parameters (their values are not copied: see query-table.ts).
+    const ownQueryBytes = OWN_QUERY_KEY_BYTES;
     this.query = new QueryTable(limits, ownQueryBytes);
     this.pathBuf = new Uint8Array(Math.max(1, limits.maxPathBytes));
     this.queryWire = new Uint8Array(limits.maxQueryBytes);
@@ -276,7 +275,7 @@ export class Signer {
     ht.sort();
     this.signedHeadersLen = ht.signedHeadersInto(this.signedHeaders, 0, false);
     if (query) {
-      qt.addOwnAscii('X-Amz-Algorithm', ALGORITHM);
+      qt.addOwn('X-Amz-Algorithm', this.algorithmLine, 0, ALGORITHM.length);
       qt.addOwn('X-Amz-Credential', this.creds.credential, 0, this.creds.credentialLen);
       qt.addOwn('X-Amz-Date', this.amzDate, 0, AMZ_DATE_BYTES);
       if (expiresLen > 0) qt.addOwn('X-Amz-Expires', this.expires, 0, expiresLen);
@@ -407,11 +406,11 @@ export class Signer {
     const q = path.indexOf('?');
     if (q < 0 || (q < path.length - 1 && path.charCodeAt(path.length - 1) !== 0x26)) n += 1;
     n += 'X-Amz-Algorithm='.length + ALGORITHM.length;
-    n += '&X-Amz-Credential='.length + encodedLength(this.creds.credential, this.creds.credentialLen);
+    n += '&X-Amz-Credential='.length + encodedRangeSize(this.creds.credential, 0, this.creds.credentialLen);
     n += '&X-Amz-Date='.length + AMZ_DATE_BYTES;
-    n += '&X-Amz-SignedHeaders='.length + encodedLength(this.signedHeaders, this.signedHeadersLen);
+    n += '&X-Amz-SignedHeaders='.length + encodedRangeSize(this.signedHeaders, 0, this.signedHeadersLen);
     if (expiresLen > 0) n += '&X-Amz-Expires='.length + expiresLen;
-    if (hasToken) n += '&X-Amz-Security-Token='.length + encodedLength(this.creds.token, this.creds.tokenLen);
+    if (hasToken) n += '&X-Amz-Security-Token='.length + this.creds.tokenEncodedLen;
     n += '&X-Amz-Signature='.length + SIGNATURE_HEX_BYTES;
     return n;
   }
@@ -459,12 +458,12 @@ export class Signer {
     o = ascii(b, o, 'X-Amz-Algorithm=');
     o = ascii(b, o, ALGORITHM);
     o = ascii(b, o, '&X-Amz-Credential=');
-    for (let i = 0; i < this.creds.credentialLen; i++) o = encodeByteInto(this.creds.credential[i]!, false, b, o);
+    o = encodeRangeInto(this.creds.credential, 0, this.creds.credentialLen, b, o);
     o = ascii(b, o, '&X-Amz-Date=');
     out.dateStart = o;
     for (let i = 0; i < AMZ_DATE_BYTES; i++) b[o++] = this.amzDate[i]!;
     o = ascii(b, o, '&X-Amz-SignedHeaders=');
-    for (let i = 0; i < this.signedHeadersLen; i++) o = encodeByteInto(this.signedHeaders[i]!, false, b, o);
+    o = encodeRangeInto(this.signedHeaders, 0, this.signedHeadersLen, b, o);
     if (expiresLen > 0) {
       o = ascii(b, o, '&X-Amz-Expires=');
       for (let i = 0; i < expiresLen; i++) b[o++] = this.expires[i]!;
@@ -482,7 +481,7 @@ export class Signer {
 
   private writeTokenParam(b: Uint8Array, o: number): number {
     o = ascii(b, o, '&X-Amz-Security-Token=');
-    for (let i = 0; i < this.creds.tokenLen; i++) o = encodeByteInto(this.creds.token[i]!, false, b, o);
+    o = encodeRangeInto(this.creds.token, 0, this.creds.tokenLen, b, o);
     return o;
   }
 
@@ -514,12 +513,6 @@ const RESERVED_QUERY_KEYS = Object.freeze([
   'X-Amz-SignedHeaders',
   'X-Amz-Signature',
 ]);
-
-function encodedLength(bytes: Uint8Array, len: number): number {
-  let n = 0;
-  for (let i = 0; i < len; i++) n += encodedSize(bytes[i]!, false);
-  return n;
-}
 
 function ascii(out: Uint8Array, o: number, text: string): number {
   for (let i = 0; i < text.length; i++) out[o++] = text.charCodeAt(i);

@@ -26,3 +26,29 @@ export function encodeByteInto(b: number, keepSlash: boolean, out: Uint8Array, o
   out[o + 2] = UPPER_HEX.charCodeAt(b & 15);
   return o + 3;
 }
+
+/** Bytes the encoding of bytes[start, end) takes (keepSlash false). */
+export function encodedRangeSize(bytes: Uint8Array, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i++) n += isUnreserved(bytes[i]!) ? 1 : 3;
+  return n;
+}
+
+/**
+ * Writes the encoding of src[start, end) (keepSlash false) at out[o];
+ * returns the next offset. The caller guarantees room (encodedRangeSize).
+ */
+export function encodeRangeInto(src: Uint8Array, start: number, end: number, out: Uint8Array, o: number): number {
+  for (let i = start; i < end; i++) {
+    const b = src[i]!;
+    if ((b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) || b === 0x2d || b === 0x5f || b === 0x2e || b === 0x7e) {
+      out[o++] = b;
+      continue;
+    }
+    out[o] = 0x25;
+    out[o + 1] = UPPER_HEX.charCodeAt(b >> 4);
+    out[o + 2] = UPPER_HEX.charCodeAt(b & 15);
+    o += 3;
+  }
+  return o;
+}
