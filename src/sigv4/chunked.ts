@@ -71,8 +71,7 @@ export class ChunkSigner {
     this.sink = new HashSink(debugBytes);
     this.sha = sha256();
     this.hmac = new HmacSha256(sha256());
-    // Trailers never carry the session token: no room for it.
-    this.trailers = new HeaderTable({ ...limits, maxTokenBytes: 0 });
+    this.trailers = new HeaderTable(limits);
   }
 
   /** Starts an upload from the last signing, which must have used a STREAMING-AWS4-HMAC-SHA256-* payload hash. */

@@ -2,7 +2,10 @@
 // whitespace runs (and folded lines) collapsed to one space, a stable sort
 // by name bytes (so repeated names keep arrival order and are joined with
 // `,`). Caller headers are bounded by the limits; the signer's own headers
-// (x-amz-date, token, content hash) have reserved room on top.
+// (x-amz-date, token, content hash) have reserved slots and name room on
+// top; their values are not copied (they stay in the signer's buffers, the
+// token in its single copy held by the credentials) and are streamed from
+// there by writeCanonical().
 import { SigV4Error, limitExceeded } from './errors.js';
 import type { HashSink } from './hash-sink.js';
 import { encodeUtf8Into, UTF8_LONE_SURROGATE } from './utf8.js';
@@ -11,8 +14,6 @@ import { encodeUtf8Into, UTF8_LONE_SURROGATE } from './utf8.js';
 export const OWN_HEADER_SLOTS = 3;
 /** Room for the names of the signer's own headers. */
 export const OWN_NAME_BYTES = 64;
-/** Room for x-amz-date (16) and x-amz-content-sha256 (at most 64) values; the token has maxTokenBytes. */
-const OWN_VALUE_BYTES = 96;
 
 const SP = 0x20;
 const HT = 0x09;
@@ -35,7 +36,6 @@ export interface HeaderTableLimits {
   maxHeaders: number;
   maxHeaderNameBytes: number;
   maxHeaderValueBytes: number;
-  maxTokenBytes: number;
 }
 
 export class HeaderTable {
@@ -53,17 +53,20 @@ export class HeaderTable {
   readonly valueEnd: Int32Array;
   /** Entry indexes in canonical order after sort(). */
   readonly order: Int32Array;
+  /** Own headers: the value is ownValue[e][valueStart[e], valueEnd[e]) (null: a caller header, value in `values`). */
+  private readonly ownValue: Array<Uint8Array | null>;
 
   constructor(limits: HeaderTableLimits) {
     this.limits = limits;
     const slots = limits.maxHeaders + OWN_HEADER_SLOTS;
     this.names = new Uint8Array(limits.maxHeaderNameBytes + OWN_NAME_BYTES);
-    this.values = new Uint8Array(limits.maxHeaderValueBytes + limits.maxTokenBytes + OWN_VALUE_BYTES);
+    this.values = new Uint8Array(limits.maxHeaderValueBytes);
     this.nameStart = new Int32Array(slots);
     this.nameEnd = new Int32Array(slots);
     this.valueStart = new Int32Array(slots);
     this.valueEnd = new Int32Array(slots);
     this.order = new Int32Array(slots);
+    this.ownValue = new Array<Uint8Array | null>(slots).fill(null);
   }
 
   reset(): void {
@@ -98,16 +101,18 @@ export class HeaderTable {
     this.push(nameStart, nameStart + name.length, valueStart, valueEnd);
   }
 
-  /** Adds one of the signer's own headers; `name` is lower-case ASCII, `value` already canonical. */
+  /**
+   * Adds one of the signer's own headers; `name` is lower-case ASCII, the
+   * value value[start, end) is already canonical, is not copied, and must
+   * not change until writeCanonical().
+   */
   addOwn(name: string, value: Uint8Array, start: number, end: number): void {
-    this.assertRoom(name.length, end - start);
+    this.assertRoom(name.length);
     const nameStart = this.nameLen;
     for (let i = 0; i < name.length; i++) this.names[nameStart + i] = name.charCodeAt(i);
     this.nameLen += name.length;
-    const valueStart = this.valueLen;
-    for (let i = start; i < end; i++) this.values[valueStart + i - start] = value[i]!;
-    this.valueLen += end - start;
-    this.push(nameStart, nameStart + name.length, valueStart, this.valueLen);
+    this.push(nameStart, nameStart + name.length, start, end);
+    this.ownValue[this.count - 1] = value;
   }
 
   /** True when some entry's name equals the lower-case ASCII `name`. */
@@ -149,7 +154,7 @@ export class HeaderTable {
         sink.bytes(names, this.nameStart[e]!, this.nameEnd[e]!);
         sink.byte(0x3a);
       } else sink.byte(0x2c);
-      sink.bytes(values, this.valueStart[e]!, this.valueEnd[e]!);
+      sink.bytes(this.ownValue[e] ?? values, this.valueStart[e]!, this.valueEnd[e]!);
     }
     if (this.count > 0) sink.byte(LF);
   }
@@ -178,8 +183,8 @@ export class HeaderTable {
   }
 
   /** Invariant: room reserved for the signer's own headers (a typed array would drop writes silently). */
-  private assertRoom(nameBytes: number, valueBytes: number): void {
-    if (this.count >= this.nameStart.length || this.nameLen + nameBytes > this.names.length || this.valueLen + valueBytes > this.values.length) {
+  private assertRoom(nameBytes: number): void {
+    if (this.count >= this.nameStart.length || this.nameLen + nameBytes > this.names.length) {
       throw new Error('sigv4 internal: header table overflow');
     }
   }
@@ -200,6 +205,7 @@ export class HeaderTable {
 
   private push(ns: number, ne: number, vs: number, ve: number): void {
     const e = this.count++;
+    this.ownValue[e] = null;
     this.nameStart[e] = ns;
     this.nameEnd[e] = ne;
     this.valueStart[e] = vs;

@@ -12,7 +12,7 @@
 //   });
 //   const out = signer.sign({ method, path, headers, body? | payloadHash?, timeMs, ...flags });
 //   out.headers()            // [['X-Amz-Security-Token', ..]?, ['X-Amz-Date', ..], ['x-amz-content-sha256', ..]?, ['Authorization', ..]]
-//   out.bytes + out.*Start/*End   // the same values without allocating
+//   out.bytes + out.*Start/*End   // the same values without allocating (the token: out.tokenBytes)
 //   signer.presign({ ..., expiresSeconds? }).pathAndQuery()   // '/path?...&X-Amz-Signature=...'
 //   signer.chunks.begin(); signer.chunks.signChunk(bytes); signer.chunks.writeChunkLine(size, buf, 0)
 //   signer.chunks.signTrailer(trailers); chunkFramingBytes(size) for content-length

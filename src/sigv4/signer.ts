@@ -202,6 +202,7 @@ export class Signer {
     this.creds.wipe();
     this.hmac.wipe();
     this.hmacGeneration = -1;
+    this.output.clear();
     this.seed.key.fill(0);
     this.seed.valid = false;
   }
@@ -288,7 +289,7 @@ export class Signer {
     // Output size is known now: refuse before hashing anything.
     const needed = query
       ? this.presignBytes(path, expiresLen, hasToken)
-      : AMZ_DATE_BYTES + this.authorizationBytes() + (hasToken ? this.creds.tokenLen : 0) + (signBody ? this.payloadLen : 0);
+      : AMZ_DATE_BYTES + this.authorizationBytes() + (signBody ? this.payloadLen : 0);
     if (needed > out.bytes.length) throw limitExceeded('maxOutputBytes', 'signed output');
 
     // Canonical request, streamed into SHA-256.
@@ -433,9 +434,10 @@ export class Signer {
     for (let i = 0; i < SIGNATURE_HEX_BYTES; i++) b[o++] = this.hexDigest[i]!;
     out.authorizationEnd = o;
     if (hasToken) {
-      out.tokenStart = o;
-      for (let i = 0; i < this.creds.tokenLen; i++) b[o++] = this.creds.token[i]!;
-      out.tokenEnd = o;
+      // Exposed from the credentials' copy, not copied (see SignedOutput.tokenBytes).
+      out.tokenBytes = this.creds.token;
+      out.tokenStart = 0;
+      out.tokenEnd = this.creds.tokenLen;
     }
     if (signBody) {
       out.contentSha256Start = o;
