@@ -13,6 +13,8 @@ import { _SHA256 } from '@noble/hashes/sha2.js';
 import type { Sha256, Sha256Factory } from '../ports.js';
 
 const BLOCK_BYTES = 64;
+/** Copies at least this long use one native set() over a subarray view (one small garbage object) instead of a JS loop. */
+const SET_COPY_BYTES = 16;
 /** Words of a saved state (Sha256.saveState): 8 chaining words, absorbed length low and high. */
 export const SHA256_STATE_WORDS = 10;
 /** Padding needs 1 byte (0x80) and an 8-byte bit length. */
@@ -72,7 +74,11 @@ export class NobleSha256 implements Sha256 {
     // One tight copy loop per block (no per-byte test of the block end).
     while (i < end) {
       const stop = end - i < BLOCK_BYTES - pos ? end : i + (BLOCK_BYTES - pos);
-      while (i < stop) block[pos++] = bytes[i++]!;
+      if (stop - i >= SET_COPY_BYTES) {
+        block.set(bytes.subarray(i, stop), pos);
+        pos += stop - i;
+        i = stop;
+      } else while (i < stop) block[pos++] = bytes[i++]!;
       if (pos === BLOCK_BYTES) {
         core.process(view, 0);
         pos = 0;
