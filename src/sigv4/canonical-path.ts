@@ -13,11 +13,10 @@
 import { SigV4Error } from './errors.js';
 import type { HashSink } from './hash-sink.js';
 import { hexDigitValue } from './hex.js';
-import { isUnreserved } from './uri-encode.js';
+import { isUnreserved, upperHexDigit } from './uri-encode.js';
 
 const SLASH = 0x2f;
 const DOT = 0x2e;
-const UPPER_HEX = '0123456789ABCDEF';
 
 /**
  * Normalises path[0, len) in place (it only ever shrinks, except that an
@@ -70,15 +69,15 @@ export function writeCanonicalPath(sink: HashSink, path: Uint8Array, start: numb
       if (lo < 0) throw new SigV4Error('INVALID_PERCENT_ENCODING', 'path has a % not followed by two hex digits');
       // Keep the escape, with upper-case hex as RFC 3986 recommends.
       sink.byte(0x25);
-      sink.byte(UPPER_HEX.charCodeAt(hi));
-      sink.byte(UPPER_HEX.charCodeAt(lo));
+      sink.byte(upperHexDigit(hi));
+      sink.byte(upperHexDigit(lo));
       i += 2;
       run = i + 1;
       continue;
     }
     sink.byte(0x25);
-    sink.byte(UPPER_HEX.charCodeAt(b >> 4));
-    sink.byte(UPPER_HEX.charCodeAt(b & 15));
+    sink.byte(upperHexDigit(b >> 4));
+    sink.byte(upperHexDigit(b & 15));
     run = i + 1;
   }
   if (end > run) sink.bytes(path, run, end);

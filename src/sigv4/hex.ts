@@ -9,8 +9,11 @@ export function hexInto(bytes: Uint8Array, start: number, end: number, out: Uint
   let o = offset;
   for (let i = start; i < end; i++) {
     const b = bytes[i]!;
-    out[o++] = HEX_DIGITS.charCodeAt(b >> 4);
-    out[o++] = HEX_DIGITS.charCodeAt(b & 15);
+    // Arithmetic, not HEX_DIGITS.charCodeAt: on XS that allocates per call.
+    const hi = b >> 4;
+    const lo = b & 15;
+    out[o++] = hi < 10 ? 0x30 + hi : 0x57 + hi;
+    out[o++] = lo < 10 ? 0x30 + lo : 0x57 + lo;
   }
   return o;
 }

@@ -12,9 +12,8 @@
 import { SigV4Error, limitExceeded } from './errors.js';
 import type { HashSink } from './hash-sink.js';
 import { hexDigitValue } from './hex.js';
-import { encodeByteInto, encodedSize, isUnreserved } from './uri-encode.js';
+import { encodeByteInto, encodedSize, isUnreserved, upperHexDigit } from './uri-encode.js';
 
-const UPPER_HEX = '0123456789ABCDEF';
 
 /** Streams the RFC 3986 encoding of src[start, end): unreserved runs as ranges. */
 function writeEncoded(sink: HashSink, src: Uint8Array, start: number, end: number): void {
@@ -24,8 +23,8 @@ function writeEncoded(sink: HashSink, src: Uint8Array, start: number, end: numbe
     if (isUnreserved(b)) continue;
     if (i > run) sink.bytes(src, run, i);
     sink.byte(0x25);
-    sink.byte(UPPER_HEX.charCodeAt(b >> 4));
-    sink.byte(UPPER_HEX.charCodeAt(b & 15));
+    sink.byte(upperHexDigit(b >> 4));
+    sink.byte(upperHexDigit(b & 15));
     run = i + 1;
   }
   if (end > run) sink.bytes(src, run, end);

@@ -1,7 +1,13 @@
 // RFC 3986 percent-encoding as SigV4 uses it: every byte except the
 // unreserved set A-Z a-z 0-9 - _ . ~ becomes %XX with upper-case hex.
 
-const UPPER_HEX = '0123456789ABCDEF';
+/**
+ * Character code of the upper-case hex digit of n (0..15). Arithmetic, not
+ * a string lookup: on XS, charCodeAt on a string constant allocates.
+ */
+export function upperHexDigit(n: number): number {
+  return n < 10 ? 0x30 + n : 0x37 + n;
+}
 
 export function isUnreserved(b: number): boolean {
   return (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) || b === 0x2d || b === 0x5f || b === 0x2e || b === 0x7e;
@@ -22,8 +28,8 @@ export function encodeByteInto(b: number, keepSlash: boolean, out: Uint8Array, o
     return o + 1;
   }
   out[o] = 0x25; // %
-  out[o + 1] = UPPER_HEX.charCodeAt(b >> 4);
-  out[o + 2] = UPPER_HEX.charCodeAt(b & 15);
+  out[o + 1] = upperHexDigit(b >> 4);
+  out[o + 2] = upperHexDigit(b & 15);
   return o + 3;
 }
 
@@ -46,8 +52,8 @@ export function encodeRangeInto(src: Uint8Array, start: number, end: number, out
       continue;
     }
     out[o] = 0x25;
-    out[o + 1] = UPPER_HEX.charCodeAt(b >> 4);
-    out[o + 2] = UPPER_HEX.charCodeAt(b & 15);
+    out[o + 1] = upperHexDigit(b >> 4);
+    out[o + 2] = upperHexDigit(b & 15);
     o += 3;
   }
   return o;
