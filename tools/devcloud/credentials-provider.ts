@@ -15,6 +15,7 @@ import type { FaultPlan } from './faults.js';
 import { ConnectionTracker, closeServer, listen, sendAnswer } from './http-util.js';
 import type { Observability } from './observability.js';
 import type { ServerPki } from './state-dir.js';
+import { serverCertificateChain } from './state-dir.js';
 
 /** AWS lets a role alias issue credentials for 900 s to 43200 s; the dev cloud also allows shorter ones for tests. */
 export const MIN_CREDENTIAL_LIFETIME_SECONDS = 1;
@@ -68,8 +69,7 @@ export class CredentialsProvider {
   async start(): Promise<void> {
     const server = createServer({
       key: this.deps.pki.server.keyPem,
-      // Leaf then CA: clients that build the chain from what the server sends (Moddable's TLS) can verify it.
-      cert: this.deps.pki.server.certPem.trimEnd() + '\n' + this.deps.pki.ca.certPem,
+      cert: serverCertificateChain(this.deps.pki),
       ca: [this.deps.pki.ca.certPem],
       requestCert: true,
       rejectUnauthorized: true,

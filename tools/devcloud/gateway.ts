@@ -15,6 +15,7 @@ import { ConnectionTracker, closeServer, listen, readBody, sendAnswer, sendAnswe
 import type { Observability } from './observability.js';
 import type { SigV4Verifier, VerifyPolicy } from './sigv4-verifier.js';
 import type { ServerPki } from './state-dir.js';
+import { serverCertificateChain } from './state-dir.js';
 
 /** AWS IoT's limit on an HTTPS publish payload. */
 export const MAX_PUBLISH_PAYLOAD_BYTES = 128 * 1024;
@@ -103,8 +104,7 @@ export class Gateway {
   async start(): Promise<void> {
     const server = createServer({
       key: this.deps.pki.server.keyPem,
-      // Leaf then CA: clients that build the chain from what the server sends (Moddable's TLS) can verify it.
-      cert: this.deps.pki.server.certPem.trimEnd() + '\n' + this.deps.pki.ca.certPem,
+      cert: serverCertificateChain(this.deps.pki),
       maxHeaderSize: MAX_HEADER_BYTES,
       keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     });

@@ -17,6 +17,14 @@ export const DEFAULT_STATE_DIR = '.devcloud';
 /** Host names every server certificate covers, on top of the extra ones asked for. */
 export const BASE_SERVER_HOSTS = ['127.0.0.1', 'localhost'] as const;
 
+/**
+ * What the TLS servers present: leaf then CA, so that clients which build the
+ * chain only from what the server sends (Moddable's TLS) can verify it.
+ */
+export function serverCertificateChain(pki: ServerPki): string {
+  return pki.server.certPem.trimEnd() + '\n' + pki.ca.certPem;
+}
+
 export interface ServerPki {
   ca: PemPair;
   server: PemPair;
