@@ -10,7 +10,7 @@ import { MAX_ACCESS_KEY_ID_BYTES, MAX_REGION_BYTES, MAX_SECRET_KEY_BYTES, MAX_SE
 import { DATE_BYTES, SigningKeyCache } from './signing-key.js';
 import { encodeUtf8Into, utf8Length, UTF8_LONE_SURROGATE, UTF8_OVERFLOW } from './utf8.js';
 import { MAX_SCOPE_BYTES } from './seed-state.js';
-import { encodedRangeSize } from './uri-encode.js';
+import { encodedRangeSize, encodeRangeInto } from './uri-encode.js';
 
 /** Long-term (or STS) credentials: the signer derives and caches signing keys. */
 export interface SecretCredentials {
@@ -67,15 +67,19 @@ export class CredentialStore {
   tokenLen = -1;
   /** Bytes of the token's RFC 3986 encoding (presigned URLs), computed once per set(). */
   tokenEncodedLen = 0;
+  /** The token's RFC 3986 encoding when it fits (maxEncodedTokenBytes), encoded once per set(). */
+  readonly encodedToken: Uint8Array;
+  encodedTokenCached = false;
   /** `accessKeyId/scope`, rebuilt per signing date by buildCredential(). */
   readonly credential = new Uint8Array(MAX_CREDENTIAL_BYTES);
   credentialLen = 0;
   /** Offset of the scope (`YYYYMMDD/...`) inside `credential`. */
   scopeStart = 0;
 
-  constructor(hmac: HmacSha256, maxTokenBytes: number) {
+  constructor(hmac: HmacSha256, maxTokenBytes: number, maxEncodedTokenBytes: number) {
     this.keys = new SigningKeyCache(hmac);
     this.token = new Uint8Array(maxTokenBytes);
+    this.encodedToken = new Uint8Array(maxEncodedTokenBytes);
   }
 
   get usable(): boolean {
@@ -132,6 +136,9 @@ export class CredentialStore {
     this.token.set(tokenBuf);
     this.tokenLen = tokenLen;
     this.tokenEncodedLen = tokenLen > 0 ? encodedRangeSize(this.token, 0, tokenLen) : 0;
+    this.encodedToken.fill(0);
+    this.encodedTokenCached = tokenLen > 0 && this.tokenEncodedLen <= this.encodedToken.length;
+    if (this.encodedTokenCached) encodeRangeInto(this.token, 0, tokenLen, this.encodedToken, 0);
     tokenBuf.fill(0);
   }
 
@@ -174,6 +181,8 @@ export class CredentialStore {
     this.token.fill(0);
     this.tokenLen = -1;
     this.tokenEncodedLen = 0;
+    this.encodedToken.fill(0);
+    this.encodedTokenCached = false;
     this.accessKeyIdLen = 0;
   }
 

@@ -17,6 +17,14 @@ export interface SignerLimits {
   maxPathBytes: number;
   /** UTF-8 bytes of the session token. */
   maxTokenBytes: number;
+  /**
+   * Bytes kept for the session token's percent-encoded form, encoded once by
+   * setCredentials() and copied into every presigned URL (0, the default:
+   * encode it per presign, no memory). A token whose encoding does not fit is
+   * encoded per presign. Size it to ~1.1x maxTokenBytes for base64 tokens
+   * (each `+`, `/`, `=` takes 3 bytes), 3x for the worst case.
+   */
+  maxEncodedTokenBytes: number;
   /** Bytes of the output buffer (Authorization value and added header values, or the presigned path and query). */
   maxOutputBytes: number;
   /** Bytes of canonical request plus string-to-sign kept in debug mode (0 unless `debug`). */
@@ -32,6 +40,7 @@ export const DEFAULT_LIMITS: SignerLimits = Object.freeze({
   maxQueryBytes: 1024,
   maxPathBytes: 1024,
   maxTokenBytes: 2048,
+  maxEncodedTokenBytes: 0,
   maxOutputBytes: 8192,
   maxDebugBytes: 16384,
 });

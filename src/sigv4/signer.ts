@@ -152,7 +152,7 @@ export class Signer {
     const factory = options.sha256 ?? nobleSha256;
     this.sha = factory();
     this.hmac = new HmacSha256(factory());
-    this.creds = new CredentialStore(this.hmac, limits.maxTokenBytes);
+    this.creds = new CredentialStore(this.hmac, limits.maxTokenBytes, limits.maxEncodedTokenBytes);
     this.sink = new HashSink(options.debug === true ? limits.maxDebugBytes : 0);
     this.headers = new HeaderTable(limits);
     // Every name (callers' and ours) plus one `;` per header.
@@ -483,8 +483,11 @@ export class Signer {
 
   private writeTokenParam(b: Uint8Array, o: number): number {
     o = ascii(b, o, '&X-Amz-Security-Token=');
-    o = encodeRangeInto(this.creds.token, 0, this.creds.tokenLen, b, o);
-    return o;
+    const creds = this.creds;
+    if (!creds.encodedTokenCached) return encodeRangeInto(creds.token, 0, creds.tokenLen, b, o);
+    // Encoded once by setCredentials(): one native copy (a subarray view is the only allocation).
+    b.set(creds.encodedToken.subarray(0, creds.tokenEncodedLen), o);
+    return o + creds.tokenEncodedLen;
   }
 
   private saveSeed(): void {

@@ -365,6 +365,25 @@ const suite: PortableSuite = () => {
     t.ok(withExpiry.indexOf('&X-Amz-Expires=86400&') > 0);
   });
 
+  add('maxEncodedTokenBytes: the token encoded once at setCredentials gives the same URLs; too small or 0 falls back', (t) => {
+    const token = 'tok/en+=';
+    const encoded = 'tok%2Fen%2B%3D'; // RFC 3986 by hand: / + = are reserved
+    const make = (maxEncodedTokenBytes: number) =>
+      new Signer({ credentials: { ...CREDS, sessionToken: token }, region: 'us-east-1', service: 'iotdevicegateway', limits: { maxEncodedTokenBytes } });
+    for (const size of [0, encoded.length - 1, encoded.length, 3 * token.length]) {
+      const s = make(size);
+      const url = presignMqttUrl(s, { endpoint, timeMs: T0 });
+      t.ok(url.endsWith(`&X-Amz-Security-Token=${encoded}`), `maxEncodedTokenBytes ${size}: token appended, encoded`);
+      t.equal(url.split('&X-Amz-Security-Token=').length, 2, 'exactly once');
+      const signed = s.presign({ method: 'GET', path: '/p', headers: [['host', endpoint]], timeMs: T0 }).pathAndQuery();
+      t.ok(signed.indexOf(`&X-Amz-Security-Token=${encoded}&X-Amz-Signature=`) > 0, `maxEncodedTokenBytes ${size}: signed token in the query`);
+      s.setCredentials({ ...CREDS, sessionToken: 'a=b' });
+      t.ok(presignMqttUrl(s, { endpoint, timeMs: T0 }).endsWith('&X-Amz-Security-Token=a%3Db'), 'a rotated token replaces the cached encoding');
+      s.setCredentials(CREDS);
+      t.equal(presignMqttUrl(s, { endpoint, timeMs: T0 }).indexOf('X-Amz-Security-Token'), -1, 'no token after credentials without one');
+    }
+  });
+
   add('IoT HTTPS publish: /topics/a%2Fb?qos=1, canonical URI /topics/a%252Fb, body hash, configurable signing name', (t) => {
     const s = debugSigner('iotdata', 'tok');
     const body = utf8Bytes('{"x":1}');
