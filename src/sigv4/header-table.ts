@@ -53,6 +53,8 @@ export class HeaderTable {
   readonly valueEnd: Int32Array;
   /** Entry indexes in canonical order after sort(). */
   readonly order: Int32Array;
+  /** After sort(): 1 when order[k] has the same name as order[k - 1] (a repeated header). */
+  private readonly repeated: Uint8Array;
   /** Own headers: the value is ownValue[e][valueStart[e], valueEnd[e]) (null: a caller header, value in `values`). */
   private readonly ownValue: Array<Uint8Array | null>;
 
@@ -66,6 +68,7 @@ export class HeaderTable {
     this.valueStart = new Int32Array(slots);
     this.valueEnd = new Int32Array(slots);
     this.order = new Int32Array(slots);
+    this.repeated = new Uint8Array(slots);
     this.ownValue = new Array<Uint8Array | null>(slots).fill(null);
   }
 
@@ -141,6 +144,10 @@ export class HeaderTable {
       }
       order[j + 1] = e;
     }
+    // Computed once here rather than by comparing names again in every writer.
+    const { repeated } = this;
+    if (this.count > 0) repeated[0] = 0;
+    for (let k = 1; k < this.count; k++) repeated[k] = this.compareNames(order[k - 1]!, order[k]!) === 0 ? 1 : 0;
   }
 
   /** Writes `name:value\n` per distinct name (repeated names joined with `,`). */
@@ -148,7 +155,7 @@ export class HeaderTable {
     const { order, names, values } = this;
     for (let k = 0; k < this.count; k++) {
       const e = order[k]!;
-      const first = k === 0 || this.compareNames(order[k - 1]!, e) !== 0;
+      const first = this.repeated[k] === 0;
       if (first) {
         if (k > 0) sink.byte(LF);
         sink.bytes(names, this.nameStart[e]!, this.nameEnd[e]!);
@@ -164,7 +171,7 @@ export class HeaderTable {
     const { order, names } = this;
     for (let k = 0; k < this.count; k++) {
       const e = order[k]!;
-      if (k > 0 && this.compareNames(order[k - 1]!, e) === 0) continue;
+      if (this.repeated[k] === 1) continue;
       if (k > 0) {
         if (encodeSemicolon) {
           out[o++] = 0x25;

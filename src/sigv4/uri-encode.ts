@@ -45,16 +45,28 @@ export function encodedRangeSize(bytes: Uint8Array, start: number, end: number):
  * returns the next offset. The caller guarantees room (encodedRangeSize).
  */
 export function encodeRangeInto(src: Uint8Array, start: number, end: number, out: Uint8Array, o: number): number {
+  let run = start;
   for (let i = start; i < end; i++) {
     const b = src[i]!;
-    if ((b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) || b === 0x2d || b === 0x5f || b === 0x2e || b === 0x7e) {
-      out[o++] = b;
-      continue;
-    }
+    if ((b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || (b >= 0x30 && b <= 0x39) || b === 0x2d || b === 0x5f || b === 0x2e || b === 0x7e) continue;
+    o = copyRun(src, run, i, out, o);
     out[o] = 0x25;
     out[o + 1] = upperHexDigit(b >> 4);
     out[o + 2] = upperHexDigit(b & 15);
     o += 3;
+    run = i + 1;
   }
+  return copyRun(src, run, end, out, o);
+}
+
+/** Runs at least this long are copied with one native set() over a subarray view (one small garbage object). */
+const SET_COPY_BYTES = 16;
+
+function copyRun(src: Uint8Array, start: number, end: number, out: Uint8Array, o: number): number {
+  if (end - start >= SET_COPY_BYTES) {
+    out.set(src.subarray(start, end), o);
+    return o + (end - start);
+  }
+  for (let i = start; i < end; i++) out[o++] = src[i]!;
   return o;
 }
