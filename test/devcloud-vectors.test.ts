@@ -1,5 +1,5 @@
 // The gateway's verifier against the shared SigV4 vectors
-// (/work/shared/vectors/sigv4): every published signed request verifies (76
+// (../shared/vectors/sigv4): every published signed request verifies (76
 // aws-c-auth signatures, header and presigned; the botocore suite), and the
 // same request with one extra query parameter does not. This checks the part
 // of the verifier that is ours (rebuilding the request from the wire:

@@ -2,7 +2,7 @@
 //
 // Each server is `chronyd -x -d` (serve time, never touch the system clock,
 // stay in the foreground) on its own loopback address 127.0.0.N, port 12323,
-// unprivileged (see /work/shared/notes/platform-facts.md "Peers"). Variants:
+// unprivileged (see ../shared/notes/platform-facts.md "Peers"). Variants:
 //   honest         `local stratum 2`: serves the system clock as synchronised
 //   shiftSeconds   run under `faketime -f +Ns`: a liar, N seconds off
 //   unsynchronised no `local`: chrony answers LI=3, stratum 0

@@ -1,5 +1,5 @@
 // Debian's mosquitto as the broker, started as a child process on a loopback
-// TCP port. Quirks (see /work/shared/notes/platform-facts.md): mosquitto
+// TCP port. Quirks (see ../shared/notes/platform-facts.md): mosquitto
 // 2.0.11's WebSocket listener ignores its bind address, so we never configure
 // one: the gateway terminates WebSocket itself and pipes each verified stream
 // to mosquitto's TCP listener. The gateway publishes HTTPS messages and
