@@ -5,10 +5,9 @@
 import { performance } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { MemoryFlash } from '../../src/telemetry/memory-flash.js';
 import { PersistentQueue, RecordRef } from '../../src/telemetry/queue.js';
-import { XsWorker } from '../xs/worker.js';
+import { runXsSnippet } from '../xs/snippet.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const GEOMETRY = { blockSize: 4096, blockCount: 16 };
@@ -50,9 +49,8 @@ function nodeRates(): { appendsPerS: number; acksPerS: number; bytesPerRecord: n
 
 async function xsComputrons(): Promise<{ append: number; ack: number; recover: number }> {
   const dist = join(here, '..', '..', 'src', 'telemetry');
-  const bundle = await build({
-    stdin: {
-      contents: `
+  const report = await runXsSnippet<{ append: number; ack: number; recover: number }>(
+    `
         import { MemoryFlash } from ${JSON.stringify(join(dist, 'memory-flash.js'))};
         import { PersistentQueue, RecordRef } from ${JSON.stringify(join(dist, 'queue.js'))};
         const lap = () => resetMeter(0, 0) >>> 0;
@@ -70,26 +68,8 @@ async function xsComputrons(): Promise<{ append: number; ack: number; recover: n
         const bytes = new TextEncoder().encode(JSON.stringify({ append, ack, recover }));
         issueCommand(bytes.buffer);
       `,
-      resolveDir: dist,
-      loader: 'js',
-    },
-    bundle: true,
-    format: 'iife',
-    target: 'es2022',
-    write: false,
-  });
-  let report: { append: number; ack: number; recover: number } | null = null;
-  const worker = new XsWorker({
-    onCommand(message) {
-      report = JSON.parse(Buffer.from(message).toString('utf8')) as { append: number; ack: number; recover: number };
-      return new Uint8Array(0);
-    },
-  });
-  try {
-    await worker.evaluate(bundle.outputFiles[0]!.text);
-  } finally {
-    await worker.close();
-  }
+    dist,
+  );
   if (report === null) throw new Error('XS queue bench did not report');
   const r = report as { append: number; ack: number; recover: number };
   return { append: Math.round(r.append / XS_RECORDS), ack: Math.round(r.ack / XS_RECORDS), recover: r.recover };

@@ -13,8 +13,7 @@
 // bounds for their own timestamps. Wall time here is a measurement, never asserted.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { XsWorker } from '../xs/worker.js';
+import { runXsSnippet } from '../xs/snippet.js';
 import { NodeRandom } from '../../src/platform/node/random.js';
 import { NodeTicks } from '../../src/platform/node/ticks.js';
 import { NodeTimers } from '../../src/platform/node/timers.js';
@@ -34,9 +33,8 @@ const dist = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Computrons on XS for one scripted round and one now() (bundled at bench time, like the queue section). */
 async function xsComputrons(): Promise<{ round: number; now: number }> {
-  const bundle = await build({
-    stdin: {
-      contents: `
+  const report = await runXsSnippet<{ round: number; now: number; state: string }>(
+    `
         import { SecureClock } from ${JSON.stringify(join(dist, 'src/time/secure-clock.js'))};
         import { SntpClient } from ${JSON.stringify(join(dist, 'src/time/sntp-client.js'))};
         import { ManualTicks, ManualTimers, ScriptedUdp, SeededRandom, buildReply } from ${JSON.stringify(join(dist, 'tools/time/fakes.js'))};
@@ -59,26 +57,8 @@ async function xsComputrons(): Promise<{ round: number; now: number }> {
         const bytes = new TextEncoder().encode(JSON.stringify({ round, now, state }));
         issueCommand(bytes.buffer);
       `,
-      resolveDir: dist,
-      loader: 'js',
-    },
-    bundle: true,
-    format: 'iife',
-    target: 'es2022',
-    write: false,
-  });
-  let report: { round: number; now: number; state: string } | null = null;
-  const worker = new XsWorker({
-    onCommand(message) {
-      report = JSON.parse(Buffer.from(message).toString('utf8')) as { round: number; now: number; state: string };
-      return new Uint8Array(0);
-    },
-  });
-  try {
-    await worker.evaluate(bundle.outputFiles[0]!.text);
-  } finally {
-    await worker.close();
-  }
+    dist,
+  );
   const r = report as { round: number; now: number; state: string } | null;
   if (r === null || r.state !== 'SYNCED') throw new Error(`XS time bench did not reach SYNCED: ${JSON.stringify(r)}`);
   return { round: r.round, now: r.now };
