@@ -16,9 +16,9 @@ export function limitsFor(shape: BenchShape, crt: CrtResult): Record<string, num
   const query = shape.query.map(([k, v]) => `${k}=${v}`).join('&');
   let output: number;
   if (shape.mode === 'header') {
-    // Every value the signer adds (date, token, content hash, Authorization).
-    output = crt.addedHeaders.reduce((n, [, v]) => n + v.length, 0);
-    if (shape.sessionToken !== null && !crt.addedHeaders.some(([n]) => n.toLowerCase() === 'x-amz-security-token')) output += shape.sessionToken.length;
+    // Every value the signer writes (date, content hash, Authorization). The token is not
+    // copied into the output: SignedOutput exposes it from the credentials' single copy.
+    output = crt.addedHeaders.filter(([n]) => n.toLowerCase() !== 'x-amz-security-token').reduce((n, [, v]) => n + v.length, 0);
   } else {
     output = crt.signedPath.length;
     // The token is appended after signing; aws-crt's own output may or may not carry it.
@@ -37,5 +37,8 @@ export function limitsFor(shape: BenchShape, crt: CrtResult): Record<string, num
     maxTokenBytes: shape.sessionToken?.length ?? 0,
     maxOutputBytes: output,
     maxDebugBytes: 0,
+    // Presigning: keep the token's URL encoding, made once per setCredentials (what a device
+    // that presigns MQTT URLs would configure), instead of encoding it on every presign.
+    maxEncodedTokenBytes: shape.mode === 'query' && shape.sessionToken !== null ? encodedLength(shape.sessionToken) : 0,
   };
 }
