@@ -14,6 +14,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { VirtualDevice } from './vdevice/host.js';
+import { deliveries } from './vdevice/deliveries.js';
 import { SntpServer } from './timeserver/sntp-server.js';
 import { startDevCloud, type DevCloud } from './devcloud/devcloud.js';
 
@@ -119,27 +120,6 @@ function hostPort(text: string, what: string): { host: string; port: number } {
   const m = /^(.+):(\d{1,5})$/.exec(text);
   if (!m) throw new Error(`${what} must be HOST:PORT, got ${text}`);
   return { host: m[1]!, port: Number(m[2]) };
-}
-
-/** Unique (stream, seq) pairs and duplicates among the messages the broker received. */
-function deliveredRecords(cloud: DevCloud, device: string): { unique: Set<string>; total: number } {
-  const unique = new Set<string>();
-  let total = 0;
-  for (const m of cloud.messages()) {
-    let body: unknown;
-    try {
-      body = JSON.parse(m.payload);
-    } catch {
-      continue;
-    }
-    const env = body as { device?: string; stream?: string; records?: Array<{ seq: number }> };
-    if (env.device !== device || !Array.isArray(env.records)) continue;
-    for (const r of env.records) {
-      total++;
-      unique.add(`${env.stream}:${r.seq}`);
-    }
-  }
-  return { unique, total };
 }
 
 function statusLine(s: Status): string {
@@ -273,7 +253,7 @@ export async function main(argv: string[]): Promise<number> {
   await device.stop();
 
   const h = last.health ?? {};
-  const delivered = cloud ? deliveredRecords(cloud, o.thing) : null;
+  const delivered = cloud ? deliveries(cloud.messages(), o.thing) : null;
   const counters = cloud ? cloud.counters() : null;
   const summary = {
     durationS: Math.round((Date.now() - started) / 1000),
@@ -287,8 +267,8 @@ export async function main(argv: string[]): Promise<number> {
     heldBack: Object.fromEntries(Object.entries(h.failClosed ?? {}).filter(([, n]) => n > 0)),
     gatewayRejected: counters ? counters.gatewayRejected : null,
     injectedFaults: counters ? counters.injectedFaults : null,
-    deliveredUnique: delivered ? delivered.unique.size : null,
-    deliveredTotal: delivered ? delivered.total : null,
+    deliveredUnique: delivered ? delivered.size : null,
+    deliveredTotal: delivered ? [...delivered.values()].reduce((a, n) => a + n, 0) : null,
     cloudRestarted: restarted,
     timeState: h.timeState ?? null,
     firmwareError: device.error ? device.error.message : null,

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { VirtualDevice } from './host.js';
+import { deliveries } from './deliveries.js';
 import { SntpServer } from '../timeserver/sntp-server.js';
 import { startDevCloud, type DevCloud } from '../devcloud/devcloud.js';
 
@@ -132,21 +133,7 @@ export class Scenario {
 
   /** (stream:seq) of every record the broker received from this device, with the number of deliveries. */
   delivered(): Map<string, number> {
-    const seen = new Map<string, number>();
-    for (const m of this.cloud.messages()) {
-      let env: { device?: string; stream?: string; records?: Array<{ seq: number }> };
-      try {
-        env = JSON.parse(m.payload) as typeof env;
-      } catch {
-        continue;
-      }
-      if (env.device !== this.thingName || !Array.isArray(env.records)) continue;
-      for (const r of env.records) {
-        const key = `${env.stream}:${r.seq}`;
-        seen.set(key, (seen.get(key) ?? 0) + 1);
-      }
-    }
-    return seen;
+    return deliveries(this.cloud.messages(), this.thingName);
   }
 
   async stop(): Promise<void> {
