@@ -129,6 +129,7 @@ test(`our signer matches aws-crt on ${DIFFERENTIAL_REQUESTS} generated requests 
       count(r.mode);
       if (r.doubleUriEncode === false && r.normalize === false) count('s3-style');
       if (r.sessionToken !== null) count(r.omitSessionToken ? 'token-omitted' : 'token-signed');
+      if (r.sessionToken !== null && /[^\x00-\x7f]/.test(r.sessionToken)) count('token-unicode');
       if (r.mode === 'query' && r.expirationInSeconds === 0) count('presign-no-expires');
       if (r.signBody) count('sign-body');
       if (r.payloadHash !== null) count('payload-hash-given');
@@ -154,7 +155,7 @@ test(`our signer matches aws-crt on ${DIFFERENTIAL_REQUESTS} generated requests 
   assert.equal(compared, DIFFERENTIAL_REQUESTS, `only ${compared} comparable requests in ${MAX_ATTEMPTS} attempts`);
   assert.ok(derivedKeyRequests > DIFFERENTIAL_REQUESTS / 10, 'derived-key signing was exercised');
   // The generator must actually reach every class it claims to cover.
-  for (const key of ['header', 'query', 's3-style', 'token-omitted', 'token-signed', 'presign-no-expires', 'sign-body', 'payload-hash-given', 'query-string', 'duplicate-headers', 'raw-unicode', 'dot-segments', 'empty-segments', 'tab-in-header-value', 'empty-header-value', 'leading-or-trailing-whitespace', 'repeated-query-key']) {
+  for (const key of ['header', 'query', 's3-style', 'token-omitted', 'token-signed', 'token-unicode', 'presign-no-expires', 'sign-body', 'payload-hash-given', 'query-string', 'duplicate-headers', 'raw-unicode', 'dot-segments', 'empty-segments', 'tab-in-header-value', 'empty-header-value', 'leading-or-trailing-whitespace', 'repeated-query-key']) {
     assert.ok((coverage[key] ?? 0) > 0, `no generated request covers ${key}`);
   }
 });

@@ -29,7 +29,8 @@ export class IotRequestSigner implements RequestSigner {
     this.endpoint = options.endpoint;
     this.expires = options.mqttExpiresSeconds ?? 0;
     // No credentials yet: the signers refuse to sign until load() gives them the first ones.
-    const common = { region: options.region, sha256: options.sha256, limits: options.limits };
+    // Neither publish nor the MQTT URL streams an upload: no chunk signer (about 1 KB each).
+    const common = { region: options.region, sha256: options.sha256, limits: options.limits, chunkedUploads: false };
     this.publishSigner = new Signer({ ...common, service: options.publishService ?? IOT_DATA_SERVICE });
     this.mqttSigner = new Signer({ ...common, service: IOT_GATEWAY_SERVICE });
   }

@@ -82,8 +82,9 @@ export class ChunkSigner {
     }
     this.key.set(seed.key);
     this.amzDate.set(seed.amzDate);
-    for (let i = 0; i < seed.scopeLen; i++) this.scope[i] = seed.scope[i]!;
-    this.scopeLen = seed.scopeLen;
+    const scopeLen = seed.scopeEnd - seed.scopeStart;
+    for (let i = 0; i < scopeLen; i++) this.scope[i] = seed.scope[seed.scopeStart + i]!;
+    this.scopeLen = scopeLen;
     this.signature.set(seed.signature);
     this.trailer = seed.streaming === SEED_STREAMING_TRAILER;
     this.state = CHUNKS;
@@ -205,6 +206,13 @@ export class ChunkSigner {
     out[o++] = 0x0d;
     out[o++] = 0x0a;
     return o;
+  }
+
+  /** Overwrites the copied signing key and ends any upload (Signer.wipe() calls it). */
+  wipe(): void {
+    this.key.fill(0);
+    this.hmac.wipe();
+    this.state = IDLE;
   }
 
   /** The last signature as a string (allocates it). */

@@ -2,15 +2,23 @@
 // optional session token, and the signing-key cache (secret or derived key).
 //
 // set() validates everything before changing anything, so a bad credential
-// leaves the previous ones in force. The fixed buffers are sized by the
-// MAX_* constants and maxTokenBytes.
+// leaves the previous ones in force.
+//
+// Memory: one fixed buffer holds `accessKeyId/YYYYMMDD/region/service/aws4_request`
+// (the credential, sized by the MAX_* constants): the access key id is
+// right-aligned before a scope at a fixed offset, so region and service live
+// there and nowhere else, and a new signing date rewrites 8 bytes in place.
+// The session token is the caller's string, referenced, not copied: the
+// device already holds it once (in the credentials it was given), and a
+// token is up to a few KB. Only its percent-encoding may be cached
+// (maxEncodedTokenBytes, for presigned URLs).
 import { SigV4Error, limitExceeded } from './errors.js';
 import type { HmacSha256 } from './hmac.js';
 import { MAX_ACCESS_KEY_ID_BYTES, MAX_REGION_BYTES, MAX_SECRET_KEY_BYTES, MAX_SERVICE_BYTES } from './limits.js';
 import { DATE_BYTES, SigningKeyCache } from './signing-key.js';
-import { encodeUtf8Into, utf8Length, UTF8_LONE_SURROGATE, UTF8_OVERFLOW } from './utf8.js';
+import { utf8Length, UTF8_LONE_SURROGATE } from './utf8.js';
 import { MAX_SCOPE_BYTES } from './seed-state.js';
-import { encodedRangeSize, encodeRangeInto } from './uri-encode.js';
+import { encodedTextSize, encodeTextInto } from './uri-encode.js';
 
 /** Long-term (or STS) credentials: the signer derives and caches signing keys. */
 export interface SecretCredentials {
@@ -34,12 +42,15 @@ export type SignerCredentials = SecretCredentials | DerivedKeyCredentials;
 
 /** `accessKeyId/YYYYMMDD/region/service/aws4_request` at its longest. */
 export const MAX_CREDENTIAL_BYTES = MAX_ACCESS_KEY_ID_BYTES + 1 + MAX_SCOPE_BYTES;
+/** Offset of the scope (`YYYYMMDD/...`) in the credential buffer; the access key id ends just before its `/`. */
+export const SCOPE_OFFSET = MAX_ACCESS_KEY_ID_BYTES + 1;
+const REGION_OFFSET = SCOPE_OFFSET + DATE_BYTES + 1;
 const TERMINATOR = 'aws4_request';
 
 type FieldKind = 'accessKeyId' | 'scope';
 
-/** Copies an ASCII field into out after checking its length and alphabet; returns its length. */
-function asciiField(value: unknown, what: string, kind: FieldKind, max: number, limit: string, out: Uint8Array): number {
+/** Checks an ASCII field's length and alphabet; returns its length. */
+function checkField(value: unknown, what: string, kind: FieldKind, max: number, limit: string): number {
   if (typeof value !== 'string' || value.length === 0) throw new SigV4Error('INVALID_CREDENTIALS', `${what} must be a non-empty string`);
   if (value.length > max) throw limitExceeded(limit, what);
   for (let i = 0; i < value.length; i++) {
@@ -49,41 +60,56 @@ function asciiField(value: unknown, what: string, kind: FieldKind, max: number, 
     // service names are lower-case letters, digits and '-'. Nothing that needs encoding in a scope.
     const ok = kind === 'accessKeyId' ? digitOrLower || (c >= 0x41 && c <= 0x5a) || c === 0x5f : digitOrLower;
     if (!ok) throw new SigV4Error('INVALID_CREDENTIALS', `${what} has a character outside its allowed set`);
-    out[i] = c;
   }
   return value.length;
 }
 
+function putAscii(out: Uint8Array, o: number, text: string): number {
+  for (let i = 0; i < text.length; i++) out[o++] = text.charCodeAt(i);
+  return o;
+}
+
 export class CredentialStore {
   readonly keys: SigningKeyCache;
-  readonly accessKeyId = new Uint8Array(MAX_ACCESS_KEY_ID_BYTES);
+  /** `accessKeyId/YYYYMMDD/region/service/aws4_request` at credential[credentialStart, credentialEnd). */
+  readonly credential = new Uint8Array(MAX_CREDENTIAL_BYTES);
+  credentialStart = SCOPE_OFFSET;
+  credentialEnd = SCOPE_OFFSET;
+  /** The scope starts at SCOPE_OFFSET; region and service ranges inside it. */
+  readonly scopeStart = SCOPE_OFFSET;
   accessKeyIdLen = 0;
-  readonly region = new Uint8Array(MAX_REGION_BYTES);
   regionLen = 0;
-  readonly service = new Uint8Array(MAX_SERVICE_BYTES);
   serviceLen = 0;
-  /** Session token, UTF-8; tokenLen -1: none. */
-  readonly token: Uint8Array;
+  /** The caller's session token (null: none); never copied. */
+  token: string | null = null;
+  /** UTF-8 bytes of the token; -1: none. */
   tokenLen = -1;
+  /** True when every code unit of the token is ASCII (bytes = code units). */
+  tokenAscii = true;
   /** Bytes of the token's RFC 3986 encoding (presigned URLs), computed once per set(). */
   tokenEncodedLen = 0;
   /** The token's RFC 3986 encoding when it fits (maxEncodedTokenBytes), encoded once per set(). */
   readonly encodedToken: Uint8Array;
   encodedTokenCached = false;
-  /** `accessKeyId/scope`, rebuilt per signing date by buildCredential(). */
-  readonly credential = new Uint8Array(MAX_CREDENTIAL_BYTES);
-  credentialLen = 0;
-  /** Offset of the scope (`YYYYMMDD/...`) inside `credential`. */
-  scopeStart = 0;
+  private readonly maxTokenBytes: number;
 
   constructor(hmac: HmacSha256, maxTokenBytes: number, maxEncodedTokenBytes: number) {
     this.keys = new SigningKeyCache(hmac);
-    this.token = new Uint8Array(maxTokenBytes);
+    this.maxTokenBytes = maxTokenBytes;
     this.encodedToken = new Uint8Array(maxEncodedTokenBytes);
+    this.credential[SCOPE_OFFSET - 1] = 0x2f;
   }
 
   get usable(): boolean {
     return this.accessKeyIdLen > 0;
+  }
+
+  get regionStart(): number {
+    return REGION_OFFSET;
+  }
+
+  get serviceStart(): number {
+    return REGION_OFFSET + this.regionLen + 1;
   }
 
   /** Replaces the credentials. Region and service are kept unless given; derived keys bring their own. */
@@ -95,17 +121,15 @@ export class CredentialStore {
     if (derived && ((region !== undefined && region !== r) || (service !== undefined && service !== s))) {
       throw new SigV4Error('INVALID_CREDENTIALS', 'region/service differ from the derived key');
     }
-    // Validate everything into temporaries first (setup time, not per request).
-    const akBuf = new Uint8Array(MAX_ACCESS_KEY_ID_BYTES);
-    const akLen = asciiField(credentials.accessKeyId, 'accessKeyId', 'accessKeyId', MAX_ACCESS_KEY_ID_BYTES, 'MAX_ACCESS_KEY_ID_BYTES', akBuf);
-    const regionBuf = new Uint8Array(MAX_REGION_BYTES);
+    // Validate everything first (setup time, not per request).
+    const accessKeyId = credentials.accessKeyId;
+    checkField(accessKeyId, 'accessKeyId', 'accessKeyId', MAX_ACCESS_KEY_ID_BYTES, 'MAX_ACCESS_KEY_ID_BYTES');
     const keepRegion = r === undefined && this.regionLen > 0;
-    const regionLen = keepRegion ? 0 : asciiField(r, 'region', 'scope', MAX_REGION_BYTES, 'MAX_REGION_BYTES', regionBuf);
-    const serviceBuf = new Uint8Array(MAX_SERVICE_BYTES);
+    if (!keepRegion) checkField(r, 'region', 'scope', MAX_REGION_BYTES, 'MAX_REGION_BYTES');
     const keepService = s === undefined && this.serviceLen > 0;
-    const serviceLen = keepService ? 0 : asciiField(s, 'service', 'scope', MAX_SERVICE_BYTES, 'MAX_SERVICE_BYTES', serviceBuf);
-    const tokenBuf = new Uint8Array(this.token.length);
-    const tokenLen = this.checkToken(credentials.sessionToken, tokenBuf);
+    if (!keepService) checkField(s, 'service', 'scope', MAX_SERVICE_BYTES, 'MAX_SERVICE_BYTES');
+    const token = credentials.sessionToken;
+    const tokenLen = this.checkToken(token);
     if (derived) {
       const d = credentials as DerivedKeyCredentials;
       this.keys.checkDerived(d.signingKey, d.date);
@@ -123,77 +147,92 @@ export class CredentialStore {
     } else {
       this.keys.setSecret((credentials as SecretCredentials).secretAccessKey);
     }
-    this.accessKeyId.set(akBuf);
-    this.accessKeyIdLen = akLen;
-    if (!keepRegion) {
-      this.region.set(regionBuf);
-      this.regionLen = regionLen;
-    }
-    if (!keepService) {
-      this.service.set(serviceBuf);
-      this.serviceLen = serviceLen;
-    }
-    this.token.set(tokenBuf);
-    this.tokenLen = tokenLen;
-    this.tokenEncodedLen = tokenLen > 0 ? encodedRangeSize(this.token, 0, tokenLen) : 0;
-    this.encodedToken.fill(0);
-    this.encodedTokenCached = tokenLen > 0 && this.tokenEncodedLen <= this.encodedToken.length;
-    if (this.encodedTokenCached) encodeRangeInto(this.token, 0, tokenLen, this.encodedToken, 0);
-    tokenBuf.fill(0);
+    this.writeScope(keepRegion ? null : (r as string), keepService ? null : (s as string));
+    const c = this.credential;
+    const start = SCOPE_OFFSET - 1 - accessKeyId.length;
+    // Clear a longer previous access key id (hygiene), then write this one before the `/`.
+    c.fill(0, 0, start);
+    putAscii(c, start, accessKeyId);
+    this.credentialStart = start;
+    this.accessKeyIdLen = accessKeyId.length;
+    this.setToken(tokenLen < 0 ? null : (token as string), tokenLen);
   }
 
   /** Sets region and service alone (a signer built before its first credentials). */
   setScope(region: unknown, service: unknown): void {
-    const regionBuf = new Uint8Array(MAX_REGION_BYTES);
-    const regionLen = asciiField(region, 'region', 'scope', MAX_REGION_BYTES, 'MAX_REGION_BYTES', regionBuf);
-    const serviceBuf = new Uint8Array(MAX_SERVICE_BYTES);
-    const serviceLen = asciiField(service, 'service', 'scope', MAX_SERVICE_BYTES, 'MAX_SERVICE_BYTES', serviceBuf);
-    this.region.set(regionBuf);
-    this.regionLen = regionLen;
-    this.service.set(serviceBuf);
-    this.serviceLen = serviceLen;
+    checkField(region, 'region', 'scope', MAX_REGION_BYTES, 'MAX_REGION_BYTES');
+    checkField(service, 'service', 'scope', MAX_SERVICE_BYTES, 'MAX_SERVICE_BYTES');
+    this.writeScope(region as string, service as string);
   }
 
-  /** Writes `accessKeyId/YYYYMMDD/region/service/aws4_request` (date from amzDate[0, 8)) into `credential`. */
+  /** Writes the signing date (amzDate[0, 8)) into the credential scope. */
   buildCredential(amzDate: Uint8Array): void {
     const c = this.credential;
-    let o = 0;
-    for (let i = 0; i < this.accessKeyIdLen; i++) c[o++] = this.accessKeyId[i]!;
-    c[o++] = 0x2f;
-    this.scopeStart = o;
-    for (let i = 0; i < DATE_BYTES; i++) c[o++] = amzDate[i]!;
-    c[o++] = 0x2f;
-    for (let i = 0; i < this.regionLen; i++) c[o++] = this.region[i]!;
-    c[o++] = 0x2f;
-    for (let i = 0; i < this.serviceLen; i++) c[o++] = this.service[i]!;
-    c[o++] = 0x2f;
-    for (let i = 0; i < TERMINATOR.length; i++) c[o++] = TERMINATOR.charCodeAt(i);
-    this.credentialLen = o;
+    for (let i = 0; i < DATE_BYTES; i++) c[SCOPE_OFFSET + i] = amzDate[i]!;
   }
 
   /** Makes keys.key the signing key for the date in amzDate[0, 8). */
   ensureKey(amzDate: Uint8Array): void {
-    this.keys.ensure(amzDate, 0, this.region, this.regionLen, this.service, this.serviceLen);
+    const rs = REGION_OFFSET;
+    const ss = rs + this.regionLen + 1;
+    this.keys.ensure(amzDate, 0, this.credential, rs, rs + this.regionLen, ss, ss + this.serviceLen);
   }
 
   wipe(): void {
     this.keys.wipe();
-    this.token.fill(0);
-    this.tokenLen = -1;
-    this.tokenEncodedLen = 0;
-    this.encodedToken.fill(0);
-    this.encodedTokenCached = false;
+    this.setToken(null, -1);
+    this.credential.fill(0, 0, SCOPE_OFFSET - 1);
+    this.credentialStart = SCOPE_OFFSET;
     this.accessKeyIdLen = 0;
   }
 
-  private checkToken(token: unknown, out: Uint8Array): number {
+  /** Rewrites `YYYYMMDD/region/service/aws4_request` (null: keep that field). The date is rewritten per signing. */
+  private writeScope(region: string | null, service: string | null): void {
+    const c = this.credential;
+    const oldServiceStart = REGION_OFFSET + this.regionLen + 1;
+    // Keep the old field's text before anything moves (setup time: a string is fine).
+    let keptRegion = '';
+    for (let i = 0; region === null && i < this.regionLen; i++) keptRegion += String.fromCharCode(c[REGION_OFFSET + i]!);
+    let keptService = '';
+    for (let i = 0; service === null && i < this.serviceLen; i++) keptService += String.fromCharCode(c[oldServiceStart + i]!);
+    const rText = region ?? keptRegion;
+    const sText = service ?? keptService;
+    c.fill(0, SCOPE_OFFSET);
+    for (let i = 0; i < DATE_BYTES; i++) c[SCOPE_OFFSET + i] = 0x30;
+    c[SCOPE_OFFSET + DATE_BYTES] = 0x2f;
+    let o = putAscii(c, REGION_OFFSET, rText);
+    c[o++] = 0x2f;
+    o = putAscii(c, o, sText);
+    c[o++] = 0x2f;
+    o = putAscii(c, o, TERMINATOR);
+    this.regionLen = rText.length;
+    this.serviceLen = sText.length;
+    this.credentialEnd = o;
+  }
+
+  private setToken(token: string | null, len: number): void {
+    this.token = token;
+    this.tokenLen = len;
+    this.encodedToken.fill(0);
+    this.tokenAscii = true;
+    this.tokenEncodedLen = 0;
+    this.encodedTokenCached = false;
+    if (token === null) return;
+    for (let i = 0; this.tokenAscii && i < token.length; i++) this.tokenAscii = token.charCodeAt(i) < 0x80;
+    this.tokenEncodedLen = encodedTextSize(token);
+    this.encodedTokenCached = this.tokenEncodedLen <= this.encodedToken.length;
+    if (this.encodedTokenCached) encodeTextInto(token, this.encodedToken, 0);
+  }
+
+  /** The token's UTF-8 length (-1: none); throws on a bad token. */
+  private checkToken(token: unknown): number {
     if (token === undefined || token === null || token === '') return -1;
     if (typeof token !== 'string') throw new SigV4Error('INVALID_CREDENTIALS', 'sessionToken must be a string');
-    const len = encodeUtf8Into(token, 0, token.length, out, 0, out.length);
-    if (len === UTF8_OVERFLOW) throw limitExceeded('maxTokenBytes', 'session token');
+    const len = utf8Length(token);
     if (len === UTF8_LONE_SURROGATE) throw new SigV4Error('INVALID_UTF16', 'session token contains a lone surrogate');
-    for (let i = 0; i < len; i++) {
-      const c = out[i]!;
+    if (len > this.maxTokenBytes) throw limitExceeded('maxTokenBytes', 'session token');
+    for (let i = 0; i < token.length; i++) {
+      const c = token.charCodeAt(i);
       // Tokens are base64-like; refusing whitespace keeps the signed header value equal to the sent one.
       if (c <= 0x20 || c === 0x7f) throw new SigV4Error('INVALID_CREDENTIALS', 'session token contains whitespace or a control character');
     }

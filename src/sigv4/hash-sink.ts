@@ -5,12 +5,16 @@
 // Debug mode (opt-in, for the CLI and tests) also copies every byte into a
 // capture buffer allocated once at construction.
 import { limitExceeded } from './errors.js';
-import { decodeUtf8 } from './utf8.js';
+import { encodeByteInto, isUnreserved } from './uri-encode.js';
+import { decodeUtf8, encodeUtf8Into } from './utf8.js';
 
 /** Staging size: two SHA-256 blocks. */
 export const SINK_STAGE_BYTES = 128;
 /** Ranges at least this long bypass the stage (the target absorbs them in place). */
 export const SINK_DIRECT_BYTES = 64;
+/** UTF-8 bytes of one character (a surrogate pair), and of its percent-encoding. */
+const MAX_CHAR_BYTES = 4;
+const MAX_ENCODED_CHAR_BYTES = 12;
 
 export interface ByteTarget {
   update(bytes: Uint8Array, start: number, end: number): void;
@@ -49,7 +53,6 @@ export class HashSink {
   byte(b: number): void {
     if (this.pos === SINK_STAGE_BYTES) this.flush();
     this.stage[this.pos++] = b;
-    if (this.capture !== null) this.captureRange(this.stage, this.pos - 1, this.pos);
   }
 
   /**
@@ -59,10 +62,9 @@ export class HashSink {
    * a short one is copied into the stage in one tight loop per stage fill.
    */
   bytes(src: Uint8Array, start: number, end: number): void {
-    if (this.capture !== null) this.captureRange(src, start, end);
-    if (end - start >= SINK_DIRECT_BYTES && this.target !== null) {
+    if (end - start >= SINK_DIRECT_BYTES) {
       this.flush();
-      this.target.update(src, start, end);
+      this.deliver(src, start, end);
       return;
     }
     const stage = this.stage;
@@ -83,6 +85,72 @@ export class HashSink {
     for (let i = 0; i < text.length; i++) this.byte(text.charCodeAt(i));
   }
 
+  /**
+   * Writes the UTF-8 of `text`, which the caller has checked is valid
+   * UTF-16 (the session token, kept as the caller's string). Reading a
+   * string costs a native call per character on XS, so the ASCII loop does
+   * nothing else: one stage fill per pass, no per-character room check.
+   */
+  text(text: string): void {
+    const stage = this.stage;
+    const n = text.length;
+    let pos = this.pos;
+    let i = 0;
+    // Bounded: each pass consumes at least one character.
+    while (i < n) {
+      if (pos > SINK_STAGE_BYTES - MAX_CHAR_BYTES) {
+        this.pos = pos;
+        this.flush();
+        pos = 0;
+      }
+      const room = SINK_STAGE_BYTES - pos;
+      const stop = n - i < room ? n : i + room;
+      for (; i < stop; i++) {
+        const c = text.charCodeAt(i);
+        if (c >= 0x80) break;
+        stage[pos++] = c;
+      }
+      if (i < stop) {
+        // One non-ASCII character (or surrogate pair); room for 4 bytes is guaranteed above.
+        if (pos > SINK_STAGE_BYTES - MAX_CHAR_BYTES) {
+          this.pos = pos;
+          this.flush();
+          pos = 0;
+        }
+        const c = text.charCodeAt(i);
+        const units = c >= 0xd800 && c <= 0xdbff ? 2 : 1;
+        pos = encodeUtf8Into(text, i, i + units, stage, pos, SINK_STAGE_BYTES);
+        i += units;
+      }
+    }
+    this.pos = pos;
+  }
+
+  /** Writes the RFC 3986 encoding of the UTF-8 of `text` (valid UTF-16; a presigned token). */
+  encodedText(text: string): void {
+    const stage = this.stage;
+    let pos = this.pos;
+    for (let i = 0; i < text.length; i++) {
+      if (pos > SINK_STAGE_BYTES - MAX_ENCODED_CHAR_BYTES) {
+        this.pos = pos;
+        this.flush();
+        pos = 0;
+      }
+      const c = text.charCodeAt(i);
+      if (c < 0x80 && isUnreserved(c)) {
+        stage[pos++] = c;
+        continue;
+      }
+      const units = c >= 0xd800 && c <= 0xdbff ? 2 : 1;
+      const from = pos + MAX_ENCODED_CHAR_BYTES - MAX_CHAR_BYTES;
+      // UTF-8 into the stage's far end, then each byte percent-encoded in front of it.
+      const to = encodeUtf8Into(text, i, i + units, stage, from, SINK_STAGE_BYTES);
+      for (let k = from; k < to; k++) pos = encodeByteInto(stage[k]!, false, stage, pos);
+      i += units - 1;
+    }
+    this.pos = pos;
+  }
+
   /** Flushes staged bytes to the target; the caller then finishes the target. */
   end(): void {
     this.flush();
@@ -95,8 +163,14 @@ export class HashSink {
   }
 
   private flush(): void {
-    if (this.pos > 0 && this.target !== null) this.target.update(this.stage, 0, this.pos);
+    if (this.pos > 0) this.deliver(this.stage, 0, this.pos);
     this.pos = 0;
+  }
+
+  /** Everything reaches the target here, so debug capture sees exactly what was hashed. */
+  private deliver(src: Uint8Array, start: number, end: number): void {
+    if (this.capture !== null) this.captureRange(src, start, end);
+    if (this.target !== null) this.target.update(src, start, end);
   }
 
   private captureRange(src: Uint8Array, start: number, end: number): void {

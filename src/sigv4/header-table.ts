@@ -8,12 +8,15 @@
 // there by writeCanonical().
 import { SigV4Error, limitExceeded } from './errors.js';
 import type { HashSink } from './hash-sink.js';
+import { copyRange, offsetArray, type OffsetArray } from './copy.js';
 import { encodeUtf8Into, UTF8_LONE_SURROGATE } from './utf8.js';
 
 /** Headers the signer itself may add: x-amz-date, x-amz-security-token, x-amz-content-sha256. */
 export const OWN_HEADER_SLOTS = 3;
-/** Room for the names of the signer's own headers. */
-export const OWN_NAME_BYTES = 64;
+/** Room for the names of the signer's own headers: x-amz-date, x-amz-security-token, x-amz-content-sha256. */
+export const OWN_NAME_BYTES = 'x-amz-date'.length + 'x-amz-security-token'.length + 'x-amz-content-sha256'.length;
+/** Longest own value kept as a byte range (the payload hash; the token is a string). */
+const OWN_VALUE_BYTES = 64;
 
 const SP = 0x20;
 const HT = 0x09;
@@ -47,29 +50,35 @@ export class HeaderTable {
   private readonly limits: HeaderTableLimits;
   readonly names: Uint8Array;
   readonly values: Uint8Array;
-  readonly nameStart: Int32Array;
-  readonly nameEnd: Int32Array;
-  readonly valueStart: Int32Array;
-  readonly valueEnd: Int32Array;
+  readonly nameStart: OffsetArray;
+  readonly nameEnd: OffsetArray;
+  readonly valueStart: OffsetArray;
+  readonly valueEnd: OffsetArray;
   /** Entry indexes in canonical order after sort(). */
-  readonly order: Int32Array;
+  readonly order: OffsetArray;
   /** After sort(): 1 when order[k] has the same name as order[k - 1] (a repeated header). */
   private readonly repeated: Uint8Array;
-  /** Own headers: the value is ownValue[e][valueStart[e], valueEnd[e]) (null: a caller header, value in `values`). */
-  private readonly ownValue: Array<Uint8Array | null>;
+  /**
+   * Own headers: the value is ownValue[e][valueStart[e], valueEnd[e]), or
+   * the whole string ownValue[e] (the session token, the caller's string);
+   * null: a caller header, value in `values`.
+   */
+  private readonly ownValue: Array<Uint8Array | string | null>;
 
   constructor(limits: HeaderTableLimits) {
     this.limits = limits;
     const slots = limits.maxHeaders + OWN_HEADER_SLOTS;
     this.names = new Uint8Array(limits.maxHeaderNameBytes + OWN_NAME_BYTES);
     this.values = new Uint8Array(limits.maxHeaderValueBytes);
-    this.nameStart = new Int32Array(slots);
-    this.nameEnd = new Int32Array(slots);
-    this.valueStart = new Int32Array(slots);
-    this.valueEnd = new Int32Array(slots);
-    this.order = new Int32Array(slots);
+    // Largest offset: an arena end, a slot index, or the end of an own value (at most 64 bytes).
+    const maxOffset = Math.max(this.names.length, this.values.length, slots, OWN_VALUE_BYTES);
+    this.nameStart = offsetArray(slots, maxOffset);
+    this.nameEnd = offsetArray(slots, maxOffset);
+    this.valueStart = offsetArray(slots, maxOffset);
+    this.valueEnd = offsetArray(slots, maxOffset);
+    this.order = offsetArray(slots, maxOffset);
     this.repeated = new Uint8Array(slots);
-    this.ownValue = new Array<Uint8Array | null>(slots).fill(null);
+    this.ownValue = new Array<Uint8Array | string | null>(slots).fill(null);
   }
 
   reset(): void {
@@ -92,8 +101,11 @@ export class HeaderTable {
     if (this.callerNameBytes + name.length > this.limits.maxHeaderNameBytes) throw limitExceeded('maxHeaderNameBytes', `header ${index} name`);
     for (let i = 0; i < name.length; i++) {
       const c = name.charCodeAt(i);
-      if (!isTokenChar(c)) throw new SigV4Error('INVALID_HEADER_NAME', `header ${index} name is not an RFC 7230 token`);
-      names[nameStart + i] = c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
+      // Lower-case letters and '-' first: nearly every name is only those.
+      if ((c >= 0x61 && c <= 0x7a) || c === 0x2d) names[nameStart + i] = c;
+      else if (c >= 0x41 && c <= 0x5a) names[nameStart + i] = c + 0x20;
+      else if (isTokenChar(c)) names[nameStart + i] = c;
+      else throw new SigV4Error('INVALID_HEADER_NAME', `header ${index} name is not an RFC 7230 token`);
     }
     this.nameLen += name.length;
     this.callerNameBytes += name.length;
@@ -111,6 +123,7 @@ export class HeaderTable {
    */
   addOwn(name: string, value: Uint8Array, start: number, end: number): void {
     this.assertRoom(name.length);
+    if (end > OWN_VALUE_BYTES) throw new Error('sigv4 internal: own header value beyond its offset range');
     const nameStart = this.nameLen;
     for (let i = 0; i < name.length; i++) this.names[nameStart + i] = name.charCodeAt(i);
     this.nameLen += name.length;
@@ -118,36 +131,61 @@ export class HeaderTable {
     this.ownValue[this.count - 1] = value;
   }
 
+  /** Adds one of the signer's own headers whose value is a whole string, already canonical (the session token). */
+  addOwnText(name: string, value: string): void {
+    this.addOwn(name, this.values, 0, 0);
+    this.ownValue[this.count - 1] = value;
+  }
+
   /** True when some entry's name equals the lower-case ASCII `name`. */
   has(name: string): boolean {
-    for (let e = 0; e < this.count; e++) if (this.nameEquals(e, name)) return true;
+    const { names, nameStart, nameEnd } = this;
+    const n = name.length;
+    for (let e = 0; e < this.count; e++) {
+      const s = nameStart[e]!;
+      // Lengths first: most names differ there, without a call per entry.
+      if (nameEnd[e]! - s !== n) continue;
+      let i = 0;
+      while (i < n && names[s + i] === name.charCodeAt(i)) i++;
+      if (i === n) return true;
+    }
     return false;
   }
 
-  nameEquals(e: number, name: string): boolean {
-    const s = this.nameStart[e]!;
-    if (this.nameEnd[e]! - s !== name.length) return false;
-    for (let i = 0; i < name.length; i++) if (this.names[s + i] !== name.charCodeAt(i)) return false;
-    return true;
-  }
-
-  /** Stable insertion sort by name bytes (a prefix sorts first). Bounded: count <= maxHeaders + 3. */
+  /**
+   * Stable insertion sort by name bytes (a prefix sorts first), which also
+   * marks repeated names. Bounded: count <= maxHeaders + 3. The comparison
+   * is inlined: a method call per comparison cost more than the comparison.
+   */
   sort(): void {
-    const { order } = this;
-    for (let i = 0; i < this.count; i++) order[i] = i;
-    for (let i = 1; i < this.count; i++) {
+    const { order, repeated, names, nameStart, nameEnd } = this;
+    const count = this.count;
+    for (let i = 0; i < count; i++) order[i] = i;
+    if (count > 0) repeated[0] = 0;
+    for (let i = 1; i < count; i++) {
       const e = order[i]!;
+      const es = nameStart[e]!;
+      const el = nameEnd[e]! - es;
       let j = i - 1;
-      while (j >= 0 && this.compareNames(order[j]!, e) > 0) {
-        order[j + 1] = order[j]!;
-        j--;
+      let d = 0;
+      for (; j >= 0; j--) {
+        const f = order[j]!;
+        const fs = nameStart[f]!;
+        const fl = nameEnd[f]! - fs;
+        const n = fl < el ? fl : el;
+        let k = 0;
+        while (k < n && names[fs + k] === names[es + k]) k++;
+        d = k < n ? names[fs + k]! - names[es + k]! : fl - el;
+        if (d <= 0) break;
+        // f moves up with its flag: its predecessor moves with it.
+        order[j + 1] = f;
+        repeated[j + 1] = repeated[j]!;
       }
       order[j + 1] = e;
+      // e repeats order[j] when equal; the first entry moved past e is strictly greater than e.
+      repeated[j + 1] = j >= 0 && d === 0 ? 1 : 0;
+      if (j + 2 <= i) repeated[j + 2] = 0;
     }
-    // Computed once here rather than by comparing names again in every writer.
-    const { repeated } = this;
-    if (this.count > 0) repeated[0] = 0;
-    for (let k = 1; k < this.count; k++) repeated[k] = this.compareNames(order[k - 1]!, order[k]!) === 0 ? 1 : 0;
   }
 
   /** Writes `name:value\n` per distinct name (repeated names joined with `,`). */
@@ -161,7 +199,9 @@ export class HeaderTable {
         sink.bytes(names, this.nameStart[e]!, this.nameEnd[e]!);
         sink.byte(0x3a);
       } else sink.byte(0x2c);
-      sink.bytes(this.ownValue[e] ?? values, this.valueStart[e]!, this.valueEnd[e]!);
+      const own = this.ownValue[e];
+      if (typeof own === 'string') sink.text(own);
+      else sink.bytes(own ?? values, this.valueStart[e]!, this.valueEnd[e]!);
     }
     if (this.count > 0) sink.byte(LF);
   }
@@ -179,7 +219,7 @@ export class HeaderTable {
           out[o++] = 0x42;
         } else out[o++] = 0x3b;
       }
-      for (let i = this.nameStart[e]!; i < this.nameEnd[e]!; i++) out[o++] = names[i]!;
+      o = copyRange(names, this.nameStart[e]!, this.nameEnd[e]!, out, o);
     }
     return o;
   }
@@ -194,20 +234,6 @@ export class HeaderTable {
     if (this.count >= this.nameStart.length || this.nameLen + nameBytes > this.names.length) {
       throw new Error('sigv4 internal: header table overflow');
     }
-  }
-
-  private compareNames(a: number, b: number): number {
-    const { names } = this;
-    const as = this.nameStart[a]!;
-    const bs = this.nameStart[b]!;
-    const al = this.nameEnd[a]! - as;
-    const bl = this.nameEnd[b]! - bs;
-    const n = al < bl ? al : bl;
-    for (let i = 0; i < n; i++) {
-      const d = names[as + i]! - names[bs + i]!;
-      if (d !== 0) return d;
-    }
-    return al - bl;
   }
 
   private push(ns: number, ne: number, vs: number, ve: number): void {
@@ -226,11 +252,36 @@ export class HeaderTable {
    */
   private canonicalValue(value: string, index: number, start: number, end: number): number {
     const { values } = this;
-    const which = `header ${index} value`;
-    const limit = 'maxHeaderValueBytes';
     let o = start;
     let pendingSpace = false;
-    for (let i = 0; i < value.length; i++) {
+    let i = 0;
+    const n = value.length;
+    // Fast path: printable ASCII and spaces. It writes at most one byte per
+    // character read, so with n bytes of room it needs no limit checks.
+    // Anything else (tab, CR/LF, controls, non-ASCII) continues below.
+    if (end - start >= n) {
+      for (; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c > SP && c < 0x7f) {
+          if (pendingSpace) {
+            values[o++] = SP;
+            pendingSpace = false;
+          }
+          values[o++] = c;
+        } else if (c === SP) pendingSpace = o > start;
+        else break;
+      }
+      if (i === n) return o;
+    }
+    return this.canonicalValueRest(value, index, i, o, pendingSpace, start, end);
+  }
+
+  /** canonicalValue from value[from] on, with every check: `o` and `pendingSpace` carry on from the fast path. */
+  private canonicalValueRest(value: string, index: number, from: number, o: number, pendingSpace: boolean, start: number, end: number): number {
+    const { values } = this;
+    const which = `header ${index} value`;
+    const limit = 'maxHeaderValueBytes';
+    for (let i = from; i < value.length; i++) {
       const c = value.charCodeAt(i);
       if (c === SP || c === HT) {
         pendingSpace = o > start;

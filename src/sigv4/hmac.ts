@@ -20,16 +20,25 @@ const STATE_WORDS = 10;
 
 export class HmacSha256 {
   private readonly sha: Sha256;
-  private readonly ipad = new Uint8Array(BLOCK_BYTES);
-  private readonly opad = new Uint8Array(BLOCK_BYTES);
+  /** True when the backend can save and restore its state: the keyed states are kept, the pads are not. */
+  private readonly canCache: boolean;
+  /** The key block: ipad while setKey() absorbs it, then opad; kept only without state caching. */
+  private readonly ipad: Uint8Array;
+  private readonly opad: Uint8Array;
   private readonly inner = new Uint8Array(HMAC_SHA256_BYTES);
   /** Keyed states after the ipad / opad block (valid when `cached`). */
-  private readonly innerState = new Int32Array(STATE_WORDS);
-  private readonly outerState = new Int32Array(STATE_WORDS);
+  private readonly innerState: Int32Array;
+  private readonly outerState: Int32Array;
   private cached = false;
 
   constructor(sha: Sha256) {
     this.sha = sha;
+    this.canCache = sha.saveState !== undefined && sha.restoreState !== undefined;
+    this.ipad = new Uint8Array(BLOCK_BYTES);
+    // With caching, one pad block serves both (opad = ipad ^ 0x36 ^ 0x5c, in place).
+    this.opad = this.canCache ? this.ipad : new Uint8Array(BLOCK_BYTES);
+    this.innerState = new Int32Array(this.canCache ? STATE_WORDS : 0);
+    this.outerState = new Int32Array(this.canCache ? STATE_WORDS : 0);
   }
 
   /** Sets the key key[start, end). Keys longer than a block are hashed first, as RFC 2104 says. */
@@ -43,18 +52,24 @@ export class HmacSha256 {
     } else {
       for (let i = start; i < end; i++) ipad[i - start] = key[i]!;
     }
+    this.cached = false;
+    if (this.canCache) {
+      for (let i = 0; i < BLOCK_BYTES; i++) ipad[i] = ipad[i]! ^ IPAD;
+      sha.reset();
+      sha.update(ipad, 0, BLOCK_BYTES);
+      const innerSaved = sha.saveState!(this.innerState);
+      for (let i = 0; i < BLOCK_BYTES; i++) ipad[i] = ipad[i]! ^ (IPAD ^ OPAD);
+      sha.reset();
+      sha.update(ipad, 0, BLOCK_BYTES);
+      this.cached = innerSaved && sha.saveState!(this.outerState);
+      // The pad is key material and is not needed again: clear it.
+      ipad.fill(0);
+      if (!this.cached) throw new Error('sigv4 internal: a Sha256 with saveState refused to save a block-aligned state');
+      return;
+    }
     for (let i = 0; i < BLOCK_BYTES; i++) {
       opad[i] = ipad[i]! ^ OPAD;
       ipad[i] = ipad[i]! ^ IPAD;
-    }
-    this.cached = false;
-    if (sha.saveState !== undefined && sha.restoreState !== undefined) {
-      sha.reset();
-      sha.update(ipad, 0, BLOCK_BYTES);
-      const innerSaved = sha.saveState(this.innerState);
-      sha.reset();
-      sha.update(opad, 0, BLOCK_BYTES);
-      this.cached = innerSaved && sha.saveState(this.outerState);
     }
   }
 

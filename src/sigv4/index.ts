@@ -12,9 +12,9 @@
 //   });
 //   const out = signer.sign({ method, path, headers, body? | payloadHash?, timeMs, ...flags });
 //   out.headers()            // [['X-Amz-Security-Token', ..]?, ['X-Amz-Date', ..], ['x-amz-content-sha256', ..]?, ['Authorization', ..]]
-//   out.bytes + out.*Start/*End   // the same values without allocating (the token: out.tokenBytes)
+//   out.bytes + out.*Start/*End   // the same values without allocating (the token: out.token, the caller's string)
 //   signer.presign({ ..., expiresSeconds? }).pathAndQuery()   // '/path?...&X-Amz-Signature=...'
-//   signer.chunks.begin(); signer.chunks.signChunk(bytes); signer.chunks.writeChunkLine(size, buf, 0)
+//   signer.chunks!.begin(); signer.chunks!.signChunk(bytes); signer.chunks.writeChunkLine(size, buf, 0)
 //   signer.chunks.signTrailer(trailers); chunkFramingBytes(size) for content-length
 //   presignMqttUrl(signer, { endpoint, timeMs, expiresSeconds? })     // iot.ts
 //   signIotPublish(signer, { endpoint, topic, qos?, body, timeMs })   // iot.ts
@@ -23,13 +23,15 @@
 // Errors: SigV4Error with `code` (errors.ts) and, for LIMIT_EXCEEDED, `limit`.
 // Time is always an argument (epoch ms); the signer never reads a clock.
 //
-// Allocation: the constructor allocates every buffer. sign()/presign() and
-// chunk signing write only into those buffers and allocate nothing on
-// success in normal mode (the noble adapter uses noble's compression function
-// over its own block; see sha256-noble.ts); failures allocate the error, and
-// debug mode allocates the debug strings. out.headers(), out.pathAndQuery(),
-// out.signature() and the *Headers/*Path/IoT helpers allocate the strings
-// they return.
+// Allocation: the constructor allocates every buffer (the chunk signer only
+// with chunkedUploads, the default). sign()/presign() and chunk signing
+// write only into those buffers and keep nothing new (0 heap growth); their
+// only garbage is a bounded number of views for native copies (subarray,
+// and a DataView per hash update that compresses whole blocks in place),
+// never sized by the request. The session token is referenced, not copied.
+// Failures allocate the error, and debug mode allocates the debug strings.
+// out.headers(), out.pathAndQuery(), out.signature() and the
+// *Headers/*Path/IoT helpers allocate the strings they return.
 export { Signer, ALGORITHM, EMPTY_SHA256_HEX, UNSIGNED_PAYLOAD, STREAMING_PAYLOAD, STREAMING_PAYLOAD_TRAILER, STREAMING_UNSIGNED_PAYLOAD_TRAILER, MAX_EXPIRES_SECONDS } from './signer.js';
 export type { SignerOptions, SigningRequest, SigningFlags } from './signer.js';
 export type { SignerCredentials, SecretCredentials, DerivedKeyCredentials } from './credentials.js';

@@ -3,12 +3,13 @@
 // pairs are sorted by encoded key, then encoded value (after encoding: the
 // order of the bytes AWS hashes, not of the decoded text).
 //
-// The signer's own parameters keep only their keys in the arena: their
-// values stay where they already are (credential, token, date, signed
-// headers) and are encoded while being streamed into the hash, so the arena
-// needs no room for them (the token alone would need 3x maxTokenBytes). Own
+// The signer's own parameters take no room in the arena: their keys are the
+// signer's string constants, and their values stay where they already are
+// (credential, token, date, signed headers) and are encoded while being
+// streamed into the hash (the token alone would need 3x maxTokenBytes). Own
 // keys are distinct from each other and from every caller key (the signer
 // refuses reserved caller keys), so sorting never compares own values.
+import { offsetArray, type OffsetArray } from './copy.js';
 import { SigV4Error, limitExceeded } from './errors.js';
 import type { HashSink } from './hash-sink.js';
 import { hexDigitValue } from './hex.js';
@@ -43,27 +44,37 @@ export class QueryTable {
   private len = 0;
   private readonly limits: QueryTableLimits;
   readonly arena: Uint8Array;
-  readonly keyStart: Int32Array;
-  readonly keyEnd: Int32Array;
-  readonly valueEnd: Int32Array;
-  readonly order: Int32Array;
-  /** Own parameters: the raw value is ownValue[e][ownStart[e], ownEnd[e]) (null: a caller pair, value in the arena). */
-  private readonly ownValue: Array<Uint8Array | null>;
-  private readonly ownStart: Int32Array;
-  private readonly ownEnd: Int32Array;
+  readonly keyStart: OffsetArray;
+  readonly keyEnd: OffsetArray;
+  readonly valueEnd: OffsetArray;
+  readonly order: OffsetArray;
+  /** Own parameters: the key (an unreserved ASCII constant); null: a caller pair, key in the arena. */
+  private readonly ownKey: Array<string | null>;
+  /**
+   * Own parameters: the raw value is ownValue[e][ownStart[e], ownEnd[e]),
+   * or the whole string ownValue[e] (the session token, the caller's
+   * string); null: a caller pair, value in the arena.
+   */
+  private readonly ownValue: Array<Uint8Array | string | null>;
+  private readonly ownStart: OffsetArray;
+  private readonly maxOwnOffset: number;
+  private readonly ownEnd: OffsetArray;
 
-  /** `ownBytes`: room for the keys of the signer's own parameters (computed by the signer). */
-  constructor(limits: QueryTableLimits, ownBytes: number) {
+  /** `ownValueBytes`: length of the longest buffer an own value is read from (offsets must fit). */
+  constructor(limits: QueryTableLimits, ownValueBytes: number) {
     this.limits = limits;
     const slots = limits.maxQueryPairs + OWN_QUERY_SLOTS;
-    this.arena = new Uint8Array(limits.maxQueryBytes + ownBytes);
-    this.keyStart = new Int32Array(slots);
-    this.keyEnd = new Int32Array(slots); // the value starts at keyEnd
-    this.valueEnd = new Int32Array(slots);
-    this.order = new Int32Array(slots);
-    this.ownValue = new Array<Uint8Array | null>(slots).fill(null);
-    this.ownStart = new Int32Array(slots);
-    this.ownEnd = new Int32Array(slots);
+    const maxOffset = Math.max(limits.maxQueryBytes, slots, ownValueBytes);
+    this.maxOwnOffset = maxOffset;
+    this.arena = new Uint8Array(limits.maxQueryBytes);
+    this.ownKey = new Array<string | null>(slots).fill(null);
+    this.keyStart = offsetArray(slots, maxOffset);
+    this.keyEnd = offsetArray(slots, maxOffset); // the value starts at keyEnd
+    this.valueEnd = offsetArray(slots, maxOffset);
+    this.order = offsetArray(slots, maxOffset);
+    this.ownValue = new Array<Uint8Array | string | null>(slots).fill(null);
+    this.ownStart = offsetArray(slots, maxOffset);
+    this.ownEnd = offsetArray(slots, maxOffset);
   }
 
   reset(): void {
@@ -82,6 +93,7 @@ export class QueryTable {
         let eq = p;
         while (eq < stop && wire[eq] !== 0x3d) eq++;
         const e = this.count;
+        this.ownKey[e] = null;
         this.ownValue[e] = null;
         this.keyStart[e] = this.len;
         this.appendDecoded(wire, p, eq);
@@ -100,16 +112,21 @@ export class QueryTable {
    * not change until writeCanonical(). Returns its entry.
    */
   addOwn(key: string, value: Uint8Array, start: number, end: number): number {
-    this.assertRoom(key.length);
+    this.assertRoom();
+    if (end > this.maxOwnOffset) throw new Error('sigv4 internal: own query value beyond its offset range');
     const e = this.count++;
-    const { arena } = this;
-    this.keyStart[e] = this.len;
-    for (let i = 0; i < key.length; i++) arena[this.len++] = key.charCodeAt(i);
-    this.keyEnd[e] = this.len;
-    this.valueEnd[e] = this.len;
+    this.keyStart[e] = this.keyEnd[e] = this.valueEnd[e] = 0;
+    this.ownKey[e] = key;
     this.ownValue[e] = value;
     this.ownStart[e] = start;
     this.ownEnd[e] = end;
+    return e;
+  }
+
+  /** Adds a signer parameter whose raw value is a whole string (valid UTF-16), encoded when written. */
+  addOwnText(key: string, value: string): number {
+    const e = this.addOwn(key, this.arena, 0, 0);
+    this.ownValue[e] = value;
     return e;
   }
 
@@ -145,23 +162,46 @@ export class QueryTable {
     for (let k = 0; k < this.count; k++) {
       const e = order[k]!;
       if (k > 0) sink.byte(0x26);
-      sink.bytes(arena, this.keyStart[e]!, this.keyEnd[e]!);
+      const ownKey = this.ownKey[e] ?? null;
+      if (ownKey !== null) sink.ascii(ownKey);
+      else sink.bytes(arena, this.keyStart[e]!, this.keyEnd[e]!);
       sink.byte(0x3d);
       const own = this.ownValue[e] ?? null;
-      if (own !== null) writeEncoded(sink, own, this.ownStart[e]!, this.ownEnd[e]!);
+      if (typeof own === 'string') sink.encodedText(own);
+      else if (own !== null) writeEncoded(sink, own, this.ownStart[e]!, this.ownEnd[e]!);
       else sink.bytes(arena, this.keyEnd[e]!, this.valueEnd[e]!);
     }
   }
 
   /** Invariant: the signer sized the arena and slots for its own parameters (a typed array would drop writes silently). */
-  private assertRoom(bytes: number): void {
-    if (this.count >= this.keyStart.length || this.len + bytes > this.arena.length) throw new Error('sigv4 internal: query table overflow');
+  private assertRoom(): void {
+    if (this.count >= this.keyStart.length) throw new Error('sigv4 internal: query table overflow');
   }
 
   private compare(a: number, b: number): number {
-    const d = this.compareRange(this.keyStart[a]!, this.keyEnd[a]!, this.keyStart[b]!, this.keyEnd[b]!);
-    if (d === 0 && (this.ownValue[a] !== null || this.ownValue[b] !== null)) throw new Error('sigv4 internal: an own query key is not unique');
-    return d !== 0 ? d : this.compareRange(this.keyEnd[a]!, this.valueEnd[a]!, this.keyEnd[b]!, this.valueEnd[b]!);
+    const ka = this.ownKey[a] ?? null;
+    const kb = this.ownKey[b] ?? null;
+    if (ka === null && kb === null) {
+      const d = this.compareRange(this.keyStart[a]!, this.keyEnd[a]!, this.keyStart[b]!, this.keyEnd[b]!);
+      return d !== 0 ? d : this.compareRange(this.keyEnd[a]!, this.valueEnd[a]!, this.keyEnd[b]!, this.valueEnd[b]!);
+    }
+    // Own keys are ASCII: code-unit order is byte order.
+    const d = ka !== null && kb !== null ? (ka < kb ? -1 : ka > kb ? 1 : 0) : ka !== null ? this.compareKeyText(ka, b) : -this.compareKeyText(kb!, a);
+    if (d === 0) throw new Error('sigv4 internal: an own query key is not unique');
+    return d;
+  }
+
+  /** Compares the ASCII `text` with the (encoded) key of caller entry e, bytewise. */
+  private compareKeyText(text: string, e: number): number {
+    const { arena } = this;
+    const s = this.keyStart[e]!;
+    const kl = this.keyEnd[e]! - s;
+    const n = text.length < kl ? text.length : kl;
+    for (let i = 0; i < n; i++) {
+      const d = text.charCodeAt(i) - arena[s + i]!;
+      if (d !== 0) return d;
+    }
+    return text.length - kl;
   }
 
   private compareRange(as: number, ae: number, bs: number, be: number): number {

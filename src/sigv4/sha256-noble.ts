@@ -5,16 +5,19 @@
 // garbage would grow with the request. We therefore use only noble's
 // compression function (`process(view, offset)` of its _SHA256 class, with
 // the state in its A..H fields) and do the Merkle-Damgard framing here, over
-// one 64-byte block and one DataView allocated at construction. Nothing is
-// allocated after the constructor. (noble 2.x internals, pinned by the lock
+// the 64-byte block and DataView noble's constructor allocates anyway.
+// Whole blocks of a long input are compressed in place from a DataView over
+// the caller's bytes (one small object per such update, as noble itself
+// does): no copy per block. Nothing else is allocated after the constructor. (noble 2.x internals, pinned by the lock
 // file; the FIPS 180-2 vectors in test/core/sigv4-unit.suite.ts fail loudly
 // if a noble update changes them.)
 import { _SHA256 } from '@noble/hashes/sha2.js';
 import type { Sha256, Sha256Factory } from '../ports.js';
+import { copyRange } from './copy.js';
 
 const BLOCK_BYTES = 64;
-/** Copies at least this long use one native set() over a subarray view (one small garbage object) instead of a JS loop. */
-const SET_COPY_BYTES = 16;
+/** SHA-256 initial hash value (FIPS 180-4, 5.3.3). */
+const IV: readonly number[] = Object.freeze([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
 /** Words of a saved state (Sha256.saveState): 8 chaining words, absorbed length low and high. */
 export const SHA256_STATE_WORDS = 10;
 /** Padding needs 1 byte (0x80) and an 8-byte bit length. */
@@ -32,6 +35,9 @@ interface NobleCore {
   H: number;
   process(view: DataView, offset: number): void;
   roundClean(): void;
+  /** noble's partial-block buffer and its view (HashMD); we use them as our block. */
+  buffer: Uint8Array;
+  view: DataView;
 }
 
 function put32(out: Uint8Array, o: number, v: number): void {
@@ -43,8 +49,7 @@ function put32(out: Uint8Array, o: number, v: number): void {
 
 export class NobleSha256 implements Sha256 {
   private readonly core: NobleCore;
-  private readonly iv = new Int32Array(8);
-  private readonly block = new Uint8Array(BLOCK_BYTES);
+  private readonly block: Uint8Array;
   private readonly view: DataView;
   private pos = 0;
   /** Total bytes absorbed (exact as a double up to 2^53). */
@@ -52,17 +57,19 @@ export class NobleSha256 implements Sha256 {
 
   constructor() {
     const core = new _SHA256() as unknown as NobleCore;
-    const iv = this.iv;
-    iv[0] = core.A; iv[1] = core.B; iv[2] = core.C; iv[3] = core.D;
-    iv[4] = core.E; iv[5] = core.F; iv[6] = core.G; iv[7] = core.H;
+    if (!(core.buffer instanceof Uint8Array) || core.buffer.length !== BLOCK_BYTES || !(core.view instanceof DataView)) {
+      throw new Error('sha256-noble: @noble/hashes internals changed (no 64-byte buffer/view)');
+    }
     this.core = core;
-    this.view = new DataView(this.block.buffer, this.block.byteOffset, BLOCK_BYTES);
+    this.block = core.buffer;
+    this.view = core.view;
+    this.reset();
   }
 
   reset(): void {
-    const { core, iv } = this;
-    core.A = iv[0]!; core.B = iv[1]!; core.C = iv[2]!; core.D = iv[3]!;
-    core.E = iv[4]!; core.F = iv[5]!; core.G = iv[6]!; core.H = iv[7]!;
+    const core = this.core;
+    core.A = IV[0]! | 0; core.B = IV[1]! | 0; core.C = IV[2]! | 0; core.D = IV[3]! | 0;
+    core.E = IV[4]! | 0; core.F = IV[5]! | 0; core.G = IV[6]! | 0; core.H = IV[7]! | 0;
     this.pos = 0;
     this.length = 0;
   }
@@ -71,19 +78,23 @@ export class NobleSha256 implements Sha256 {
     const { block, core, view } = this;
     let pos = this.pos;
     let i = start;
-    // One tight copy loop per block (no per-byte test of the block end).
-    while (i < end) {
+    // Top up a partial block first.
+    if (pos > 0) {
       const stop = end - i < BLOCK_BYTES - pos ? end : i + (BLOCK_BYTES - pos);
-      if (stop - i >= SET_COPY_BYTES) {
-        block.set(bytes.subarray(i, stop), pos);
-        pos += stop - i;
-        i = stop;
-      } else while (i < stop) block[pos++] = bytes[i++]!;
+      pos = copyRange(bytes, i, stop, block, pos);
+      i = stop;
       if (pos === BLOCK_BYTES) {
         core.process(view, 0);
         pos = 0;
       }
     }
+    // Whole blocks straight from the input.
+    if (end - i >= BLOCK_BYTES) {
+      const input = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      for (; end - i >= BLOCK_BYTES; i += BLOCK_BYTES) core.process(input, i);
+    }
+    // The tail waits in the block.
+    if (i < end) pos = copyRange(bytes, i, end, block, pos);
     this.length += end - start;
     this.pos = pos;
   }

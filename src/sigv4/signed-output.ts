@@ -28,15 +28,11 @@ export class SignedOutput {
   authorizationStart = 0;
   authorizationEnd = 0;
   /**
-   * Header mode: value of X-Amz-Security-Token (start -1: none), at
-   * tokenBytes[tokenStart, tokenEnd). Also present when the token was
-   * omitted from signing. tokenBytes is the signer's one copy of the token
-   * (not `bytes`: the token is not copied per signing); setCredentials() and
-   * wipe() overwrite it.
+   * Header mode: value of X-Amz-Security-Token (null: none), also present
+   * when the token was omitted from signing. It is the caller's own string
+   * from the credentials: the signer never copies the token.
    */
-  tokenBytes: Uint8Array;
-  tokenStart = -1;
-  tokenEnd = -1;
+  token: string | null = null;
   /** Header mode: value of x-amz-content-sha256 (start -1: not added). */
   contentSha256Start = -1;
   contentSha256End = -1;
@@ -48,14 +44,11 @@ export class SignedOutput {
 
   constructor(capacity: number) {
     this.bytes = new Uint8Array(capacity);
-    this.tokenBytes = this.bytes;
   }
 
   clear(): void {
     this.mode = 'none';
-    this.tokenBytes = this.bytes;
-    this.tokenStart = -1;
-    this.tokenEnd = -1;
+    this.token = null;
     this.contentSha256Start = -1;
     this.contentSha256End = -1;
     this.amzDateStart = this.amzDateEnd = 0;
@@ -78,7 +71,7 @@ export class SignedOutput {
     const out: HeaderList = [];
     if (this.mode !== 'header') return out;
     const b = this.bytes;
-    if (this.tokenStart >= 0) out.push([SECURITY_TOKEN_HEADER, decodeUtf8(this.tokenBytes, this.tokenStart, this.tokenEnd)]);
+    if (this.token !== null) out.push([SECURITY_TOKEN_HEADER, this.token]);
     out.push([AMZ_DATE_HEADER, decodeAscii(b, this.amzDateStart, this.amzDateEnd)]);
     if (this.contentSha256Start >= 0) out.push([CONTENT_SHA256_HEADER, decodeAscii(b, this.contentSha256Start, this.contentSha256End)]);
     out.push([AUTHORIZATION_HEADER, decodeAscii(b, this.authorizationStart, this.authorizationEnd)]);

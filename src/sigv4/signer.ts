@@ -21,7 +21,8 @@ import { SignedOutput } from './signed-output.js';
 import { SeedState } from './seed-state.js';
 import { CredentialStore, MAX_CREDENTIAL_BYTES, type SignerCredentials } from './credentials.js';
 import { ChunkSigner } from './chunked.js';
-import { encodedRangeSize, encodeRangeInto } from './uri-encode.js';
+import { copyRange } from './copy.js';
+import { encodedRangeSize, encodeRangeInto, encodeTextInto } from './uri-encode.js';
 import { encodeUtf8Into, UTF8_LONE_SURROGATE, UTF8_OVERFLOW } from './utf8.js';
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
@@ -34,8 +35,6 @@ export const STREAMING_UNSIGNED_PAYLOAD_TRAILER = 'STREAMING-UNSIGNED-PAYLOAD-TR
 /** Longest X-Amz-Expires AWS accepts: 7 days. */
 export const MAX_EXPIRES_SECONDS = 604800;
 const PAYLOAD_HASH_BYTES = 64;
-/** Keys of our query parameters (X-Amz-Algorithm ... X-Amz-SignedHeaders: 93 bytes); their values are not copied. */
-const OWN_QUERY_KEY_BYTES = 128;
 const SIGNATURE_HEX_BYTES = 64;
 
 /** Per-signer defaults of the independent signing flags (each overridable per request). */
@@ -66,6 +65,12 @@ export interface SignerOptions extends SigningFlags {
   limits?: Partial<SignerLimits> | undefined;
   /** Capture canonical request and string-to-sign (CLI, tests). Allocates maxDebugBytes and the debug strings. */
   debug?: boolean | undefined;
+  /**
+   * Build the chunk signer (`signer.chunks`, S3 aws-chunked uploads): about
+   * 1 KB more working memory (its own SHA-256, HMAC, trailer table and seed
+   * copy). Default true; a device that never streams uploads sets false.
+   */
+  chunkedUploads?: boolean | undefined;
 }
 
 export interface SigningRequest extends SigningFlags {
@@ -106,10 +111,6 @@ export class Signer {
   readonly limits: Readonly<SignerLimits>;
   /** The result of the last sign()/presign() (reused; see SignedOutput). */
   readonly output: SignedOutput;
-  /** Chunk-signing state after the last signing (read by ChunkSigner). */
-  readonly seed = new SeedState();
-  /** Chunked-upload signing, continuing from the last STREAMING-* signing (see chunked.ts). */
-  readonly chunks: ChunkSigner;
   /** Debug mode only: canonical request and string-to-sign of the last signing. */
   debugCanonicalRequest = '';
   debugStringToSign = '';
@@ -136,6 +137,13 @@ export class Signer {
   private readonly algorithmLine = new Uint8Array(ALGORITHM.length + 1);
   /** Decimal X-Amz-Expires (at most 6 digits: 604800). */
   private readonly expires = new Uint8Array(8);
+  /** What a chunked upload continues from: views of this signer's buffers after the last signing (read by ChunkSigner). */
+  readonly seed: SeedState;
+  /**
+   * Chunked-upload signing, continuing from the last STREAMING-* signing
+   * (see chunked.ts); null when built with `chunkedUploads: false`.
+   */
+  readonly chunks: ChunkSigner | null;
 
   constructor(options: SignerOptions) {
     if (options === null || typeof options !== 'object') throw new SigV4Error('INVALID_REQUEST', 'options must be an object');
@@ -157,13 +165,14 @@ export class Signer {
     this.headers = new HeaderTable(limits);
     // Every name (callers' and ours) plus one `;` per header.
     this.signedHeaders = new Uint8Array(limits.maxHeaderNameBytes + OWN_NAME_BYTES + limits.maxHeaders + OWN_HEADER_SLOTS);
-    // The keys of the signer's own query parameters (their values are not copied: see query-table.ts).
-    const ownQueryBytes = OWN_QUERY_KEY_BYTES;
-    this.query = new QueryTable(limits, ownQueryBytes);
+    // The signer's own query parameters take no arena room (see query-table.ts); their
+    // values are read from the signed-header list, the credential and short buffers.
+    this.query = new QueryTable(limits, Math.max(this.signedHeaders.length, MAX_CREDENTIAL_BYTES));
     this.pathBuf = new Uint8Array(Math.max(1, limits.maxPathBytes));
     this.queryWire = new Uint8Array(limits.maxQueryBytes);
     this.output = new SignedOutput(limits.maxOutputBytes);
-    this.chunks = new ChunkSigner(this.seed, factory, limits, options.debug === true ? limits.maxDebugBytes : 0);
+    this.seed = new SeedState(this.creds.keys.key, this.amzDate, this.creds.credential, this.hexDigest);
+    this.chunks = options.chunkedUploads === false ? null : new ChunkSigner(this.seed, factory, limits, options.debug === true ? limits.maxDebugBytes : 0);
     if (options.credentials === undefined) this.creds.setScope(options.region, options.service);
     else this.setCredentials(options.credentials, options.region, options.service);
   }
@@ -197,14 +206,19 @@ export class Signer {
     return this.presign(request).pathAndQuery();
   }
 
-  /** Overwrites secret, derived key and token in RAM. The signer is unusable until setCredentials(). */
+  /**
+   * Overwrites the secret and derived keys in RAM (and the chunk signer's
+   * copy) and drops the reference to the session token (the caller's
+   * string: the signer never copied it). The signer is unusable until
+   * setCredentials().
+   */
   wipe(): void {
     this.creds.wipe();
     this.hmac.wipe();
     this.hmacGeneration = -1;
     this.output.clear();
-    this.seed.key.fill(0);
     this.seed.valid = false;
+    if (this.chunks !== null) this.chunks.wipe();
   }
 
   private run(request: SigningRequest, query: boolean): SignedOutput {
@@ -270,18 +284,18 @@ export class Signer {
     // The signer's own headers or parameters.
     if (!query) {
       ht.addOwn('x-amz-date', this.amzDate, 0, AMZ_DATE_BYTES);
-      if (signToken) ht.addOwn('x-amz-security-token', this.creds.token, 0, this.creds.tokenLen);
+      if (signToken) ht.addOwnText('x-amz-security-token', creds.token!);
       if (signBody) ht.addOwn('x-amz-content-sha256', this.payload, 0, this.payloadLen);
     }
     ht.sort();
     this.signedHeadersLen = ht.signedHeadersInto(this.signedHeaders, 0, false);
     if (query) {
       qt.addOwn('X-Amz-Algorithm', this.algorithmLine, 0, ALGORITHM.length);
-      qt.addOwn('X-Amz-Credential', this.creds.credential, 0, this.creds.credentialLen);
+      qt.addOwn('X-Amz-Credential', creds.credential, creds.credentialStart, creds.credentialEnd);
       qt.addOwn('X-Amz-Date', this.amzDate, 0, AMZ_DATE_BYTES);
       if (expiresLen > 0) qt.addOwn('X-Amz-Expires', this.expires, 0, expiresLen);
       // An omitted token is appended to the output only, not to the canonical query.
-      if (signToken) qt.addOwn('X-Amz-Security-Token', this.creds.token, 0, this.creds.tokenLen);
+      if (signToken) qt.addOwnText('X-Amz-Security-Token', creds.token!);
       qt.addOwn('X-Amz-SignedHeaders', this.signedHeaders, 0, this.signedHeadersLen);
     }
     qt.sort();
@@ -325,7 +339,7 @@ export class Signer {
     sink.bytes(this.algorithmLine, 0, this.algorithmLine.length);
     sink.bytes(this.amzDate, 0, AMZ_DATE_BYTES);
     sink.byte(0x0a);
-    sink.bytes(this.creds.credential, this.creds.scopeStart, this.creds.credentialLen);
+    sink.bytes(creds.credential, creds.scopeStart, creds.credentialEnd);
     sink.byte(0x0a);
     sink.bytes(this.hexDigest, 0, SIGNATURE_HEX_BYTES);
     sink.end();
@@ -393,7 +407,7 @@ export class Signer {
 
   private authorizationBytes(): number {
     // `AWS4-HMAC-SHA256 Credential=` + credential + `, SignedHeaders=` + list + `, Signature=` + 64
-    return ALGORITHM.length + 12 + this.creds.credentialLen + 16 + this.signedHeadersLen + 12 + SIGNATURE_HEX_BYTES;
+    return ALGORITHM.length + 12 + (this.creds.credentialEnd - this.creds.credentialStart) + 16 + this.signedHeadersLen + 12 + SIGNATURE_HEX_BYTES;
   }
 
   /** Exact size of the presigned path and query that writePresigned() produces. */
@@ -407,7 +421,7 @@ export class Signer {
     const q = path.indexOf('?');
     if (q < 0 || (q < path.length - 1 && path.charCodeAt(path.length - 1) !== 0x26)) n += 1;
     n += 'X-Amz-Algorithm='.length + ALGORITHM.length;
-    n += '&X-Amz-Credential='.length + encodedRangeSize(this.creds.credential, 0, this.creds.credentialLen);
+    n += '&X-Amz-Credential='.length + encodedRangeSize(this.creds.credential, this.creds.credentialStart, this.creds.credentialEnd);
     n += '&X-Amz-Date='.length + AMZ_DATE_BYTES;
     n += '&X-Amz-SignedHeaders='.length + encodedRangeSize(this.signedHeaders, 0, this.signedHeadersLen);
     if (expiresLen > 0) n += '&X-Amz-Expires='.length + expiresLen;
@@ -421,27 +435,23 @@ export class Signer {
     const b = out.bytes;
     let o = 0;
     out.amzDateStart = o;
-    for (let i = 0; i < AMZ_DATE_BYTES; i++) b[o++] = this.amzDate[i]!;
+    o = copyRange(this.amzDate, 0, AMZ_DATE_BYTES, b, o);
     out.amzDateEnd = o;
     out.authorizationStart = o;
-    o = ascii(b, o, ALGORITHM);
+    o = copyRange(this.algorithmLine, 0, ALGORITHM.length, b, o);
     o = ascii(b, o, ' Credential=');
-    for (let i = 0; i < this.creds.credentialLen; i++) b[o++] = this.creds.credential[i]!;
+    o = copyRange(this.creds.credential, this.creds.credentialStart, this.creds.credentialEnd, b, o);
     o = ascii(b, o, ', SignedHeaders=');
-    for (let i = 0; i < this.signedHeadersLen; i++) b[o++] = this.signedHeaders[i]!;
+    o = copyRange(this.signedHeaders, 0, this.signedHeadersLen, b, o);
     o = ascii(b, o, ', Signature=');
     out.signatureStart = o;
-    for (let i = 0; i < SIGNATURE_HEX_BYTES; i++) b[o++] = this.hexDigest[i]!;
+    o = copyRange(this.hexDigest, 0, SIGNATURE_HEX_BYTES, b, o);
     out.authorizationEnd = o;
-    if (hasToken) {
-      // Exposed from the credentials' copy, not copied (see SignedOutput.tokenBytes).
-      out.tokenBytes = this.creds.token;
-      out.tokenStart = 0;
-      out.tokenEnd = this.creds.tokenLen;
-    }
+    // The caller's string, not copied (see SignedOutput.token).
+    if (hasToken) out.token = this.creds.token;
     if (signBody) {
       out.contentSha256Start = o;
-      for (let i = 0; i < this.payloadLen; i++) b[o++] = this.payload[i]!;
+      o = copyRange(this.payload, 0, this.payloadLen, b, o);
       out.contentSha256End = o;
     }
     out.dateStart = out.amzDateStart;
@@ -460,7 +470,7 @@ export class Signer {
     o = ascii(b, o, 'X-Amz-Algorithm=');
     o = ascii(b, o, ALGORITHM);
     o = ascii(b, o, '&X-Amz-Credential=');
-    o = encodeRangeInto(this.creds.credential, 0, this.creds.credentialLen, b, o);
+    o = encodeRangeInto(this.creds.credential, this.creds.credentialStart, this.creds.credentialEnd, b, o);
     o = ascii(b, o, '&X-Amz-Date=');
     out.dateStart = o;
     for (let i = 0; i < AMZ_DATE_BYTES; i++) b[o++] = this.amzDate[i]!;
@@ -484,20 +494,17 @@ export class Signer {
   private writeTokenParam(b: Uint8Array, o: number): number {
     o = ascii(b, o, '&X-Amz-Security-Token=');
     const creds = this.creds;
-    if (!creds.encodedTokenCached) return encodeRangeInto(creds.token, 0, creds.tokenLen, b, o);
+    if (!creds.encodedTokenCached) return encodeTextInto(creds.token!, b, o);
     // Encoded once by setCredentials(): one native copy (a subarray view is the only allocation).
     b.set(creds.encodedToken.subarray(0, creds.tokenEncodedLen), o);
     return o + creds.tokenEncodedLen;
   }
 
   private saveSeed(): void {
+    // The seed's arrays are this signer's own buffers: only the ranges and kind are recorded.
     const seed = this.seed;
-    seed.key.set(this.creds.keys.key);
-    seed.amzDate.set(this.amzDate);
-    const scopeLen = this.creds.credentialLen - this.creds.scopeStart;
-    for (let i = 0; i < scopeLen; i++) seed.scope[i] = this.creds.credential[this.creds.scopeStart + i]!;
-    seed.scopeLen = scopeLen;
-    seed.signature.set(this.hexDigest);
+    seed.scopeStart = this.creds.scopeStart;
+    seed.scopeEnd = this.creds.credentialEnd;
     const p = this.payloadLen;
     seed.streaming = p === STREAMING_PAYLOAD.length && this.payloadIs(STREAMING_PAYLOAD) ? 1 : p === STREAMING_PAYLOAD_TRAILER.length && this.payloadIs(STREAMING_PAYLOAD_TRAILER) ? 2 : 0;
     seed.valid = true;

@@ -75,9 +75,10 @@ export class SigningKeyCache {
 
   /**
    * Makes `key` the signing key for the date amzDate[offset, offset + 8),
-   * deriving it only when the date changed.
+   * deriving it only when the date changed. Region and service are
+   * scope[regionStart, regionEnd) and scope[serviceStart, serviceEnd).
    */
-  ensure(amzDate: Uint8Array, offset: number, region: Uint8Array, regionLen: number, service: Uint8Array, serviceLen: number): void {
+  ensure(amzDate: Uint8Array, offset: number, scope: Uint8Array, regionStart: number, regionEnd: number, serviceStart: number, serviceEnd: number): void {
     let same = this.valid;
     for (let i = 0; same && i < DATE_BYTES; i++) same = this.date[i] === amzDate[offset + i];
     if (same) return;
@@ -87,9 +88,9 @@ export class SigningKeyCache {
     hmac.setKey(this.secret, 0, this.secretLen);
     hmac.mac(amzDate, offset, offset + DATE_BYTES, scratch, 0);
     hmac.setKey(scratch, 0, HMAC_SHA256_BYTES);
-    hmac.mac(region, 0, regionLen, key, 0);
+    hmac.mac(scope, regionStart, regionEnd, key, 0);
     hmac.setKey(key, 0, HMAC_SHA256_BYTES);
-    hmac.mac(service, 0, serviceLen, scratch, 0);
+    hmac.mac(scope, serviceStart, serviceEnd, scratch, 0);
     hmac.setKey(scratch, 0, HMAC_SHA256_BYTES);
     hmac.mac(this.terminator, 0, TERMINATOR_BYTES, key, 0);
     scratch.fill(0);

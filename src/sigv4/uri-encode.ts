@@ -1,5 +1,6 @@
 // RFC 3986 percent-encoding as SigV4 uses it: every byte except the
 // unreserved set A-Z a-z 0-9 - _ . ~ becomes %XX with upper-case hex.
+import { copyRange } from './copy.js';
 
 /**
  * Character code of the upper-case hex digit of n (0..15). Arithmetic, not
@@ -49,24 +50,56 @@ export function encodeRangeInto(src: Uint8Array, start: number, end: number, out
   for (let i = start; i < end; i++) {
     const b = src[i]!;
     if ((b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || (b >= 0x30 && b <= 0x39) || b === 0x2d || b === 0x5f || b === 0x2e || b === 0x7e) continue;
-    o = copyRun(src, run, i, out, o);
+    o = copyRange(src, run, i, out, o);
     out[o] = 0x25;
     out[o + 1] = upperHexDigit(b >> 4);
     out[o + 2] = upperHexDigit(b & 15);
     o += 3;
     run = i + 1;
   }
-  return copyRun(src, run, end, out, o);
+  return copyRange(src, run, end, out, o);
 }
 
-/** Runs at least this long are copied with one native set() over a subarray view (one small garbage object). */
-const SET_COPY_BYTES = 16;
 
-function copyRun(src: Uint8Array, start: number, end: number, out: Uint8Array, o: number): number {
-  if (end - start >= SET_COPY_BYTES) {
-    out.set(src.subarray(start, end), o);
-    return o + (end - start);
+/** Bytes of the RFC 3986 encoding of the UTF-8 bytes of `text` (a valid UTF-16 string). */
+export function encodedTextSize(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += isUnreserved(c) ? 1 : 3;
+    else if (c < 0x800) n += 6;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 12; // a surrogate pair: 4 UTF-8 bytes
+      i++;
+    } else n += c > 0xffff ? 12 : 9; // XS on devices may give a code point above U+FFFF whole
   }
-  for (let i = start; i < end; i++) out[o++] = src[i]!;
+  return n;
+}
+
+/**
+ * Writes the RFC 3986 encoding of the UTF-8 bytes of `text` (valid UTF-16)
+ * at out[o]; returns the next offset. The caller guarantees room (encodedTextSize).
+ */
+export function encodeTextInto(text: string, out: Uint8Array, o: number): number {
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c < 0x80) {
+      if (isUnreserved(c)) out[o++] = c;
+      else o = encodeByteInto(c, false, out, o);
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdbff) c = 0x10000 + ((c - 0xd800) << 10) + (text.charCodeAt(++i) - 0xdc00);
+    if (c < 0x800) {
+      o = encodeByteInto(0xc0 | (c >> 6), false, out, o);
+    } else if (c < 0x10000) {
+      o = encodeByteInto(0xe0 | (c >> 12), false, out, o);
+      o = encodeByteInto(0x80 | ((c >> 6) & 0x3f), false, out, o);
+    } else {
+      o = encodeByteInto(0xf0 | (c >> 18), false, out, o);
+      o = encodeByteInto(0x80 | ((c >> 12) & 0x3f), false, out, o);
+      o = encodeByteInto(0x80 | ((c >> 6) & 0x3f), false, out, o);
+    }
+    o = encodeByteInto(0x80 | (c & 0x3f), false, out, o);
+  }
   return o;
 }

@@ -137,7 +137,7 @@ const suite: PortableSuite = (raw) => {
       const c = parseCase({ request: v.files['request.txt']!, context: v.files['context.json']! }, v.name);
       const seed = signCase(signer, c, 'header');
       t.equal(seed.signature, vector.seed_signature, 'seed signature');
-      const chunks = signer.chunks;
+      const chunks = signer.chunks!;
       chunks.begin();
       t.equal(vector.chunks.length, 3, 'two data chunks and the final empty one');
       for (let i = 0; i < vector.chunks.length; i++) {
@@ -174,7 +174,7 @@ const suite: PortableSuite = (raw) => {
       const v = chunked!;
       const vector = JSON.parse(v.files['chunks.json']!) as ChunkVector;
       signCase(signer, parseCase({ request: v.files['request.txt']!, context: v.files['context.json']! }, v.name), 'header');
-      const chunks = signer.chunks;
+      const chunks = signer.chunks!;
       chunks.begin();
       const k = vector.chunks[1]!;
       const bytes = chunkOf(k.size, k.fill);

@@ -34,6 +34,8 @@ export function oursSigner(shape: BenchShape, options: OursOptions = {}): { sign
     service: shape.service,
     signBody: shape.signBody,
     omitSessionToken: shape.omitSessionToken,
+    // No bench shape streams an upload: sized as a device that never does (no chunk signer).
+    chunkedUploads: false,
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.sha256 ? { sha256: options.sha256 } : {}),
     debug: options.debug === true,

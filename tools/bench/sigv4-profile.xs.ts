@@ -90,6 +90,8 @@ function handleCommand(message: ArrayBuffer): ArrayBuffer {
       limits: shape.limits,
       signBody: shape.signBody,
       omitSessionToken: shape.omitSessionToken,
+      // No bench shape streams an upload: sized as a device that never does (no chunk signer).
+      chunkedUploads: false,
     });
     const request = {
       method: shape.method,

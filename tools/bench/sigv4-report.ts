@@ -103,7 +103,8 @@ export function buildReport(input: ReportInput): { figures: Figures; table: stri
   }
 
   lines.push('');
-  lines.push('Working memory preallocated by a Signer sized for the shape (typed-array bytes reachable from the instance)');
+  lines.push('Working memory preallocated by a Signer sized for the shape (typed-array bytes reachable from the instance; no chunk signer,');
+  lines.push('  as no shape streams an upload; inputs are not counted: body, headers, and the session token, which the signer references, never copies)');
   for (const m of input.ours.memory) {
     f[`working_memory_bytes_${m.shape}`] = m.bytes;
     lines.push(`  ${m.shape.padEnd(10)} ${String(m.bytes).padStart(6)} B   largest: ${m.parts.slice(0, 6).map(([p, b]) => `${p.slice(1)} ${b}`).join(', ')}`);

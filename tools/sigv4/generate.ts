@@ -243,7 +243,11 @@ function headerValue(rng: Prng): string {
 }
 
 function token(rng: Prng): string {
-  return fromAlphabet(rng, BASE64, 16, GENERATOR_BOUNDS.maxTokenChars) + rng.pick(['', '=', '==']);
+  const base = fromAlphabet(rng, BASE64, 16, GENERATOR_BOUNDS.maxTokenChars);
+  // Real tokens are base64; a few carry non-ASCII (2-, 3- and 4-byte UTF-8) to exercise the
+  // signer's UTF-8 path for a token kept as the caller's string.
+  const unicode = rng.chance(0.05) ? rng.pick(['\u00e9', '\u20ac', '\ud83d\ude00']) : '';
+  return base + unicode + rng.pick(['', '=', '==']);
 }
 
 /** Whole seconds, mostly in recent years, sometimes at calendar edges. */
