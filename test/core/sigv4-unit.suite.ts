@@ -200,6 +200,12 @@ const suite: PortableSuite = () => {
     t.equal(plain.sign(request({})).signature(), GET_VANILLA_SIGNATURE);
     const full = new Signer({ credentials: CREDS, region: 'us-east-1', service: 'service' });
     t.ok(full.chunks !== null, 'default: chunk signer present');
+    // The seed is a view of the signer's buffers: a streaming signing then wipe() leaves nothing to chain on.
+    full.sign(request({ payloadHash: 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD' }));
+    full.chunks!.begin();
+    full.wipe();
+    t.throws(() => full.chunks!.beginChunk(), (e) => e instanceof SigV4Error && e.code === 'INVALID_STATE', 'wipe() ends the upload in progress');
+    t.throws(() => full.chunks!.begin(), (e) => e instanceof SigV4Error && e.code === 'INVALID_STATE', 'and leaves no seed');
   });
 
   add('UTF-8 encoder: 1-4 byte sequences, overflow and lone surrogates', (t) => {
