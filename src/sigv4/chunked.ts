@@ -135,7 +135,7 @@ export class ChunkSigner {
     sink.resetCapture();
     sink.begin(this.hmac);
     this.writePrefix(CHUNK_ALGORITHM);
-    sink.ascii(EMPTY_SHA256_HEX);
+    sink.text(EMPTY_SHA256_HEX);
     sink.byte(0x0a);
     sink.bytes(this.digestHex, 0, SIGNATURE_HEX_BYTES);
     sink.end();
@@ -223,7 +223,7 @@ export class ChunkSigner {
   /** `algorithm \n date \n scope \n previous-signature \n` */
   private writePrefix(algorithm: string): void {
     const sink = this.sink;
-    sink.ascii(algorithm);
+    sink.text(algorithm);
     sink.byte(0x0a);
     sink.bytes(this.amzDate, 0, AMZ_DATE_BYTES);
     sink.byte(0x0a);

@@ -1,4 +1,5 @@
-// Byte-range copy between typed arrays, as cheap as XS allows.
+// Byte ranges of the signer's fixed arenas: copying them as cheaply as XS
+// allows, comparing them with ASCII constants, and their offset tables.
 
 /**
  * Ranges at least this long are copied with one native set() over a
@@ -15,6 +16,18 @@ export function copyRange(src: Uint8Array, start: number, end: number, out: Uint
   }
   for (let i = start; i < end; i++) out[o++] = src[i]!;
   return o;
+}
+
+/** Writes the ASCII `text` at out[o]; returns the next offset. The caller guarantees room. */
+export function asciiInto(out: Uint8Array, o: number, text: string): number {
+  for (let i = 0; i < text.length; i++) out[o++] = text.charCodeAt(i);
+  return o;
+}
+
+/** True when bytes[start, start + text.length) equals the ASCII `text`. */
+export function equalsText(bytes: Uint8Array, start: number, text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (bytes[start + i] !== text.charCodeAt(i)) return false;
+  return true;
 }
 
 /** Offsets into the fixed arenas: 16-bit when every offset fits, which halves the tables. */

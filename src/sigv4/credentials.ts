@@ -12,6 +12,7 @@
 // device already holds it once (in the credentials it was given), and a
 // token is up to a few KB. Only its percent-encoding may be cached
 // (maxEncodedTokenBytes, for presigned URLs).
+import { asciiInto } from './copy.js';
 import { SigV4Error, limitExceeded } from './errors.js';
 import type { HmacSha256 } from './hmac.js';
 import { MAX_ACCESS_KEY_ID_BYTES, MAX_REGION_BYTES, MAX_SECRET_KEY_BYTES, MAX_SERVICE_BYTES } from './limits.js';
@@ -64,11 +65,6 @@ function checkField(value: unknown, what: string, kind: FieldKind, max: number, 
   return value.length;
 }
 
-function putAscii(out: Uint8Array, o: number, text: string): number {
-  for (let i = 0; i < text.length; i++) out[o++] = text.charCodeAt(i);
-  return o;
-}
-
 export class CredentialStore {
   readonly keys: SigningKeyCache;
   /** `accessKeyId/YYYYMMDD/region/service/aws4_request` at credential[credentialStart, credentialEnd). */
@@ -82,10 +78,6 @@ export class CredentialStore {
   serviceLen = 0;
   /** The caller's session token (null: none); never copied. */
   token: string | null = null;
-  /** UTF-8 bytes of the token; -1: none. */
-  tokenLen = -1;
-  /** True when every code unit of the token is ASCII (bytes = code units). */
-  tokenAscii = true;
   /** Bytes of the token's RFC 3986 encoding (presigned URLs), computed once per set(). */
   tokenEncodedLen = 0;
   /** The token's RFC 3986 encoding when it fits (maxEncodedTokenBytes), encoded once per set(). */
@@ -102,14 +94,6 @@ export class CredentialStore {
 
   get usable(): boolean {
     return this.accessKeyIdLen > 0;
-  }
-
-  get regionStart(): number {
-    return REGION_OFFSET;
-  }
-
-  get serviceStart(): number {
-    return REGION_OFFSET + this.regionLen + 1;
   }
 
   /** Replaces the credentials. Region and service are kept unless given; derived keys bring their own. */
@@ -129,7 +113,7 @@ export class CredentialStore {
     const keepService = s === undefined && this.serviceLen > 0;
     if (!keepService) checkField(s, 'service', 'scope', MAX_SERVICE_BYTES, 'MAX_SERVICE_BYTES');
     const token = credentials.sessionToken;
-    const tokenLen = this.checkToken(token);
+    const hasToken = this.checkToken(token);
     if (derived) {
       const d = credentials as DerivedKeyCredentials;
       this.keys.checkDerived(d.signingKey, d.date);
@@ -152,10 +136,10 @@ export class CredentialStore {
     const start = SCOPE_OFFSET - 1 - accessKeyId.length;
     // Clear a longer previous access key id (hygiene), then write this one before the `/`.
     c.fill(0, 0, start);
-    putAscii(c, start, accessKeyId);
+    asciiInto(c, start, accessKeyId);
     this.credentialStart = start;
     this.accessKeyIdLen = accessKeyId.length;
-    this.setToken(tokenLen < 0 ? null : (token as string), tokenLen);
+    this.setToken(hasToken ? (token as string) : null);
   }
 
   /** Sets region and service alone (a signer built before its first credentials). */
@@ -180,7 +164,7 @@ export class CredentialStore {
 
   wipe(): void {
     this.keys.wipe();
-    this.setToken(null, -1);
+    this.setToken(null);
     this.credential.fill(0, 0, SCOPE_OFFSET - 1);
     this.credentialStart = SCOPE_OFFSET;
     this.accessKeyIdLen = 0;
@@ -200,33 +184,30 @@ export class CredentialStore {
     c.fill(0, SCOPE_OFFSET);
     for (let i = 0; i < DATE_BYTES; i++) c[SCOPE_OFFSET + i] = 0x30;
     c[SCOPE_OFFSET + DATE_BYTES] = 0x2f;
-    let o = putAscii(c, REGION_OFFSET, rText);
+    let o = asciiInto(c, REGION_OFFSET, rText);
     c[o++] = 0x2f;
-    o = putAscii(c, o, sText);
+    o = asciiInto(c, o, sText);
     c[o++] = 0x2f;
-    o = putAscii(c, o, TERMINATOR);
+    o = asciiInto(c, o, TERMINATOR);
     this.regionLen = rText.length;
     this.serviceLen = sText.length;
     this.credentialEnd = o;
   }
 
-  private setToken(token: string | null, len: number): void {
+  private setToken(token: string | null): void {
     this.token = token;
-    this.tokenLen = len;
     this.encodedToken.fill(0);
-    this.tokenAscii = true;
     this.tokenEncodedLen = 0;
     this.encodedTokenCached = false;
     if (token === null) return;
-    for (let i = 0; this.tokenAscii && i < token.length; i++) this.tokenAscii = token.charCodeAt(i) < 0x80;
     this.tokenEncodedLen = encodedTextSize(token);
     this.encodedTokenCached = this.tokenEncodedLen <= this.encodedToken.length;
-    if (this.encodedTokenCached) encodeTextInto(token, this.encodedToken, 0);
+    if (this.encodedTokenCached) encodeTextInto(token, 0, token.length, this.encodedToken, 0);
   }
 
-  /** The token's UTF-8 length (-1: none); throws on a bad token. */
-  private checkToken(token: unknown): number {
-    if (token === undefined || token === null || token === '') return -1;
+  /** True for a usable token, false for none; throws on a bad token. */
+  private checkToken(token: unknown): boolean {
+    if (token === undefined || token === null || token === '') return false;
     if (typeof token !== 'string') throw new SigV4Error('INVALID_CREDENTIALS', 'sessionToken must be a string');
     const len = utf8Length(token);
     if (len === UTF8_LONE_SURROGATE) throw new SigV4Error('INVALID_UTF16', 'session token contains a lone surrogate');
@@ -236,6 +217,6 @@ export class CredentialStore {
       // Tokens are base64-like; refusing whitespace keeps the signed header value equal to the sent one.
       if (c <= 0x20 || c === 0x7f) throw new SigV4Error('INVALID_CREDENTIALS', 'session token contains whitespace or a control character');
     }
-    return len;
+    return true;
   }
 }

@@ -5,7 +5,7 @@
 // Debug mode (opt-in, for the CLI and tests) also copies every byte into a
 // capture buffer allocated once at construction.
 import { limitExceeded } from './errors.js';
-import { encodeByteInto, isUnreserved } from './uri-encode.js';
+import { encodeTextInto, isUnreserved } from './uri-encode.js';
 import { decodeUtf8, encodeUtf8Into } from './utf8.js';
 
 /** Staging size: two SHA-256 blocks. */
@@ -21,6 +21,12 @@ const charCodeAt = String.prototype.charCodeAt;
 /** UTF-8 bytes of one character (a surrogate pair), and of its percent-encoding. */
 const MAX_CHAR_BYTES = 4;
 const MAX_ENCODED_CHAR_BYTES = 12;
+
+/** Code units of the character at text[i]: 2 for a surrogate pair (valid UTF-16 assumed), else 1. */
+function unitsAt(text: string, i: number): number {
+  const c = charCodeAt.call(text, i);
+  return c >= 0xd800 && c <= 0xdbff ? 2 : 1;
+}
 
 export interface ByteTarget {
   update(bytes: Uint8Array, start: number, end: number): void;
@@ -86,16 +92,11 @@ export class HashSink {
     }
   }
 
-  /** Writes a string of code units < 0x80 (short variable text such as the method). */
-  ascii(text: string): void {
-    for (let i = 0; i < text.length; i++) this.byte(text.charCodeAt(i));
-  }
-
   /**
-   * Writes the UTF-8 of `text`, which the caller has checked is valid
-   * UTF-16 (the session token, kept as the caller's string). Reading a
-   * string costs a native call per character on XS, so the ASCII loop does
-   * nothing else: one stage fill per pass, no per-character room check.
+   * Writes the UTF-8 of `text`, valid UTF-16 (the method, constants, the
+   * session token kept as the caller's string). Reading a string costs a
+   * native call per character on XS, so the ASCII loop does nothing else:
+   * one stage fill per pass, no per-character room check.
    */
   text(text: string): void {
     const stage = this.stage;
@@ -104,27 +105,17 @@ export class HashSink {
     let i = 0;
     // Bounded: each pass consumes at least one character.
     while (i < n) {
-      if (pos > SINK_STAGE_BYTES - MAX_CHAR_BYTES) {
-        this.pos = pos;
-        this.flush();
-        pos = 0;
-      }
-      const room = SINK_STAGE_BYTES - pos;
-      const stop = n - i < room ? n : i + room;
+      pos = this.room(pos, MAX_CHAR_BYTES);
+      const stop = n - i < SINK_STAGE_BYTES - pos ? n : i + (SINK_STAGE_BYTES - pos);
       for (; i < stop; i++) {
         const c = charCodeAt.call(text, i);
         if (c >= 0x80) break;
         stage[pos++] = c;
       }
       if (i < stop) {
-        // One non-ASCII character (or surrogate pair); room for 4 bytes is guaranteed above.
-        if (pos > SINK_STAGE_BYTES - MAX_CHAR_BYTES) {
-          this.pos = pos;
-          this.flush();
-          pos = 0;
-        }
-        const c = charCodeAt.call(text, i);
-        const units = c >= 0xd800 && c <= 0xdbff ? 2 : 1;
+        // One non-ASCII character (or surrogate pair).
+        pos = this.room(pos, MAX_CHAR_BYTES);
+        const units = unitsAt(text, i);
         pos = encodeUtf8Into(text, i, i + units, stage, pos, SINK_STAGE_BYTES);
         i += units;
       }
@@ -137,21 +128,14 @@ export class HashSink {
     const stage = this.stage;
     let pos = this.pos;
     for (let i = 0; i < text.length; i++) {
-      if (pos > SINK_STAGE_BYTES - MAX_ENCODED_CHAR_BYTES) {
-        this.pos = pos;
-        this.flush();
-        pos = 0;
-      }
+      pos = this.room(pos, MAX_ENCODED_CHAR_BYTES);
       const c = charCodeAt.call(text, i);
       if (c < 0x80 && isUnreserved(c)) {
         stage[pos++] = c;
         continue;
       }
-      const units = c >= 0xd800 && c <= 0xdbff ? 2 : 1;
-      const from = pos + MAX_ENCODED_CHAR_BYTES - MAX_CHAR_BYTES;
-      // UTF-8 into the stage's far end, then each byte percent-encoded in front of it.
-      const to = encodeUtf8Into(text, i, i + units, stage, from, SINK_STAGE_BYTES);
-      for (let k = from; k < to; k++) pos = encodeByteInto(stage[k]!, false, stage, pos);
+      const units = unitsAt(text, i);
+      pos = encodeTextInto(text, i, i + units, stage, pos);
       i += units - 1;
     }
     this.pos = pos;
@@ -166,6 +150,14 @@ export class HashSink {
   /** Text captured since the last begin() (debug mode only; allocates the string). */
   capturedSection(): string {
     return this.capture === null ? '' : decodeUtf8(this.capture, this.captureFrom, this.captureLen);
+  }
+
+  /** The stage position after making room for `bytes` more (flushing when needed). */
+  private room(pos: number, bytes: number): number {
+    if (pos <= SINK_STAGE_BYTES - bytes) return pos;
+    this.pos = pos;
+    this.flush();
+    return 0;
   }
 
   private flush(): void {

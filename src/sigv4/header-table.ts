@@ -8,7 +8,7 @@
 // there by writeCanonical().
 import { SigV4Error, limitExceeded } from './errors.js';
 import type { HashSink } from './hash-sink.js';
-import { copyRange, offsetArray, type OffsetArray } from './copy.js';
+import { asciiInto, copyRange, equalsText, offsetArray, type OffsetArray } from './copy.js';
 import { encodeUtf8Into, UTF8_LONE_SURROGATE } from './utf8.js';
 
 /** Headers the signer itself may add: x-amz-date, x-amz-security-token, x-amz-content-sha256. */
@@ -125,8 +125,7 @@ export class HeaderTable {
     this.assertRoom(name.length);
     if (end > OWN_VALUE_BYTES) throw new Error('sigv4 internal: own header value beyond its offset range');
     const nameStart = this.nameLen;
-    for (let i = 0; i < name.length; i++) this.names[nameStart + i] = name.charCodeAt(i);
-    this.nameLen += name.length;
+    this.nameLen = asciiInto(this.names, nameStart, name);
     this.push(nameStart, nameStart + name.length, start, end);
     this.ownValue[this.count - 1] = value;
   }
@@ -144,10 +143,7 @@ export class HeaderTable {
     for (let e = 0; e < this.count; e++) {
       const s = nameStart[e]!;
       // Lengths first: most names differ there, without a call per entry.
-      if (nameEnd[e]! - s !== n) continue;
-      let i = 0;
-      while (i < n && names[s + i] === name.charCodeAt(i)) i++;
-      if (i === n) return true;
+      if (nameEnd[e]! - s === n && equalsText(names, s, name)) return true;
     }
     return false;
   }

@@ -9,7 +9,7 @@
 // streamed into the hash (the token alone would need 3x maxTokenBytes). Own
 // keys are distinct from each other and from every caller key (the signer
 // refuses reserved caller keys), so sorting never compares own values.
-import { offsetArray, type OffsetArray } from './copy.js';
+import { equalsText, offsetArray, type OffsetArray } from './copy.js';
 import { SigV4Error, limitExceeded } from './errors.js';
 import type { HashSink } from './hash-sink.js';
 import { hexDigitValue } from './hex.js';
@@ -57,8 +57,8 @@ export class QueryTable {
    */
   private readonly ownValue: Array<Uint8Array | string | null>;
   private readonly ownStart: OffsetArray;
-  private readonly maxOwnOffset: number;
   private readonly ownEnd: OffsetArray;
+  private readonly maxOwnOffset: number;
 
   /** `ownValueBytes`: length of the longest buffer an own value is read from (offsets must fit). */
   constructor(limits: QueryTableLimits, ownValueBytes: number) {
@@ -134,10 +134,7 @@ export class QueryTable {
   hasCallerKey(key: string): boolean {
     for (let e = 0; e < this.count; e++) {
       const s = this.keyStart[e]!;
-      if (this.keyEnd[e]! - s !== key.length) continue;
-      let same = true;
-      for (let i = 0; i < key.length; i++) if (this.arena[s + i] !== key.charCodeAt(i)) { same = false; break; }
-      if (same) return true;
+      if (this.keyEnd[e]! - s === key.length && equalsText(this.arena, s, key)) return true;
     }
     return false;
   }
@@ -163,7 +160,7 @@ export class QueryTable {
       const e = order[k]!;
       if (k > 0) sink.byte(0x26);
       const ownKey = this.ownKey[e] ?? null;
-      if (ownKey !== null) sink.ascii(ownKey);
+      if (ownKey !== null) sink.text(ownKey);
       else sink.bytes(arena, this.keyStart[e]!, this.keyEnd[e]!);
       sink.byte(0x3d);
       const own = this.ownValue[e] ?? null;

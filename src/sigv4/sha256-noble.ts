@@ -8,9 +8,10 @@
 // the 64-byte block and DataView noble's constructor allocates anyway.
 // Whole blocks of a long input are compressed in place from a DataView over
 // the caller's bytes (one small object per such update, as noble itself
-// does): no copy per block. Nothing else is allocated after the constructor. (noble 2.x internals, pinned by the lock
-// file; the FIPS 180-2 vectors in test/core/sigv4-unit.suite.ts fail loudly
-// if a noble update changes them.)
+// does): no copy per block. Nothing else is allocated after the
+// constructor. (noble 2.x internals, pinned by the lock file; the FIPS
+// 180-2 vectors in test/core/sigv4-unit.suite.ts fail loudly if a noble
+// update changes them.)
 import { _SHA256 } from '@noble/hashes/sha2.js';
 import type { Sha256, Sha256Factory } from '../ports.js';
 import { copyRange } from './copy.js';

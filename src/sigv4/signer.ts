@@ -21,7 +21,7 @@ import { SignedOutput } from './signed-output.js';
 import { SeedState } from './seed-state.js';
 import { CredentialStore, MAX_CREDENTIAL_BYTES, type SignerCredentials } from './credentials.js';
 import { ChunkSigner } from './chunked.js';
-import { copyRange } from './copy.js';
+import { asciiInto, copyRange } from './copy.js';
 import { encodedRangeSize, encodeRangeInto, encodeTextInto } from './uri-encode.js';
 import { encodeUtf8Into, UTF8_LONE_SURROGATE, UTF8_OVERFLOW } from './utf8.js';
 
@@ -155,7 +155,7 @@ export class Signer {
       signBody: options.signBody ?? false,
       omitSessionToken: options.omitSessionToken ?? false,
     };
-    ascii(this.algorithmLine, 0, ALGORITHM);
+    asciiInto(this.algorithmLine, 0, ALGORITHM);
     this.algorithmLine[ALGORITHM.length] = 0x0a;
     const factory = options.sha256 ?? nobleSha256;
     this.sha = factory();
@@ -232,7 +232,7 @@ export class Signer {
     const signBody = request.signBody ?? this.flags.signBody;
     const omitToken = request.omitSessionToken ?? this.flags.omitSessionToken;
     const creds = this.creds;
-    const hasToken = creds.tokenLen >= 0;
+    const hasToken = creds.token !== null;
     const signToken = hasToken && !omitToken;
 
     checkSigningTime(request.timeMs);
@@ -311,7 +311,7 @@ export class Signer {
     sink.resetCapture();
     sink.begin(this.sha);
     this.sha.reset();
-    sink.ascii(method);
+    sink.text(method);
     sink.byte(0x0a);
     writeCanonicalPath(sink, this.pathBuf, 0, pathLen, doubleEncode);
     sink.byte(0x0a);
@@ -439,11 +439,11 @@ export class Signer {
     out.amzDateEnd = o;
     out.authorizationStart = o;
     o = copyRange(this.algorithmLine, 0, ALGORITHM.length, b, o);
-    o = ascii(b, o, ' Credential=');
+    o = asciiInto(b, o, ' Credential=');
     o = copyRange(this.creds.credential, this.creds.credentialStart, this.creds.credentialEnd, b, o);
-    o = ascii(b, o, ', SignedHeaders=');
+    o = asciiInto(b, o, ', SignedHeaders=');
     o = copyRange(this.signedHeaders, 0, this.signedHeadersLen, b, o);
-    o = ascii(b, o, ', Signature=');
+    o = asciiInto(b, o, ', Signature=');
     out.signatureStart = o;
     o = copyRange(this.hexDigest, 0, SIGNATURE_HEX_BYTES, b, o);
     out.authorizationEnd = o;
@@ -467,22 +467,22 @@ export class Signer {
     const q = path.indexOf('?');
     if (q < 0) b[o++] = 0x3f;
     else if (q < path.length - 1 && path.charCodeAt(path.length - 1) !== 0x26) b[o++] = 0x26;
-    o = ascii(b, o, 'X-Amz-Algorithm=');
-    o = ascii(b, o, ALGORITHM);
-    o = ascii(b, o, '&X-Amz-Credential=');
+    o = asciiInto(b, o, 'X-Amz-Algorithm=');
+    o = asciiInto(b, o, ALGORITHM);
+    o = asciiInto(b, o, '&X-Amz-Credential=');
     o = encodeRangeInto(this.creds.credential, this.creds.credentialStart, this.creds.credentialEnd, b, o);
-    o = ascii(b, o, '&X-Amz-Date=');
+    o = asciiInto(b, o, '&X-Amz-Date=');
     out.dateStart = o;
     for (let i = 0; i < AMZ_DATE_BYTES; i++) b[o++] = this.amzDate[i]!;
-    o = ascii(b, o, '&X-Amz-SignedHeaders=');
+    o = asciiInto(b, o, '&X-Amz-SignedHeaders=');
     o = encodeRangeInto(this.signedHeaders, 0, this.signedHeadersLen, b, o);
     if (expiresLen > 0) {
-      o = ascii(b, o, '&X-Amz-Expires=');
+      o = asciiInto(b, o, '&X-Amz-Expires=');
       for (let i = 0; i < expiresLen; i++) b[o++] = this.expires[i]!;
     }
     const tokenAtEnd = hasToken && !signToken && tokenLast;
     if (hasToken && !tokenAtEnd) o = this.writeTokenParam(b, o);
-    o = ascii(b, o, '&X-Amz-Signature=');
+    o = asciiInto(b, o, '&X-Amz-Signature=');
     out.signatureStart = o;
     for (let i = 0; i < SIGNATURE_HEX_BYTES; i++) b[o++] = this.hexDigest[i]!;
     if (tokenAtEnd) o = this.writeTokenParam(b, o);
@@ -492,9 +492,9 @@ export class Signer {
   }
 
   private writeTokenParam(b: Uint8Array, o: number): number {
-    o = ascii(b, o, '&X-Amz-Security-Token=');
+    o = asciiInto(b, o, '&X-Amz-Security-Token=');
     const creds = this.creds;
-    if (!creds.encodedTokenCached) return encodeTextInto(creds.token!, b, o);
+    if (!creds.encodedTokenCached) return encodeTextInto(creds.token!, 0, creds.token!.length, b, o);
     // Encoded once by setCredentials(): one native copy (a subarray view is the only allocation).
     b.set(creds.encodedToken.subarray(0, creds.tokenEncodedLen), o);
     return o + creds.tokenEncodedLen;
@@ -525,8 +525,3 @@ const RESERVED_QUERY_KEYS = Object.freeze([
   'X-Amz-SignedHeaders',
   'X-Amz-Signature',
 ]);
-
-function ascii(out: Uint8Array, o: number, text: string): number {
-  for (let i = 0; i < text.length; i++) out[o++] = text.charCodeAt(i);
-  return o;
-}

@@ -60,7 +60,6 @@ export function encodeRangeInto(src: Uint8Array, start: number, end: number, out
   return copyRange(src, run, end, out, o);
 }
 
-
 /** Bytes of the RFC 3986 encoding of the UTF-8 bytes of `text` (a valid UTF-16 string). */
 export function encodedTextSize(text: string): number {
   let n = 0;
@@ -77,11 +76,12 @@ export function encodedTextSize(text: string): number {
 }
 
 /**
- * Writes the RFC 3986 encoding of the UTF-8 bytes of `text` (valid UTF-16)
- * at out[o]; returns the next offset. The caller guarantees room (encodedTextSize).
+ * Writes the RFC 3986 encoding of the UTF-8 bytes of text[from, to) (valid
+ * UTF-16) at out[o]; returns the next offset. The caller guarantees room
+ * (encodedTextSize, or 12 bytes per character).
  */
-export function encodeTextInto(text: string, out: Uint8Array, o: number): number {
-  for (let i = 0; i < text.length; i++) {
+export function encodeTextInto(text: string, from: number, to: number, out: Uint8Array, o: number): number {
+  for (let i = from; i < to; i++) {
     let c = text.charCodeAt(i);
     if (c < 0x80) {
       if (isUnreserved(c)) out[o++] = c;

@@ -47,7 +47,7 @@ export class ModdableHttp implements HttpPort {
   private readonly identity: TlsIdentity | null;
   private readonly maxHeaders: number;
   private readonly alpn: string | undefined;
-  /** One response buffer per request slot; `null` marks a slot in use. */
+  /** Response buffers of the free request slots (maxInFlight in all); a request takes one and gives it back. */
   private readonly free: Uint8Array[];
   private readonly tls: boolean;
   private readonly tlsDebug: TlsDebug;
