@@ -61,9 +61,16 @@ export interface TimerPort {
   clear(handle: unknown): void;
 }
 
-/** Source of randomness (nonces, jitter). Must be cryptographically strong on devices. */
+/** Source of randomness (nonces, jitter). */
 export interface RandomPort {
   fill(bytes: Uint8Array): void;
+  /**
+   * True only when fill() draws from a cryptographically strong source (an
+   * OS CSPRNG, a hardware RNG). The agent refuses a weak port outside its
+   * development mode: the SNTP nonce is the only defence against off-path
+   * spoofing.
+   */
+  readonly strong: boolean;
 }
 
 /** An HTTP header as received or sent, in order, duplicates allowed. */
@@ -85,9 +92,24 @@ export interface HttpResponse {
   body: Uint8Array;
 }
 
+/** A request in progress at the port. */
+export interface HttpExchange {
+  /**
+   * Abandons the request and frees what the port holds for it (socket,
+   * buffers, slot). The callback is never called after cancel() returns.
+   * Idempotent; harmless after the callback ran.
+   */
+  cancel(): void;
+}
+
 export interface HttpPort {
-  /** Exactly one of the callback's arguments is non-null. */
-  request(req: HttpRequest, callback: (error: Error | null, response: HttpResponse | null) => void): void;
+  /**
+   * Exactly one of the callback's arguments is non-null. The port may impose
+   * no deadline of its own: the core bounds every wait with its own timer
+   * and cancels the exchange (shared/http-deadline.ts). The callback may run
+   * before request() returns (e.g. a refusal for lack of slots).
+   */
+  request(req: HttpRequest, callback: (error: Error | null, response: HttpResponse | null) => void): HttpExchange;
 }
 
 /**

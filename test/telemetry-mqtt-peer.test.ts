@@ -258,7 +258,7 @@ test('uploader over MQTT-over-WebSocket to aedes: every record delivered at leas
     clock,
     credentials: { current: () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 's', sessionToken: 't', expirationMs: WALL + 3_600_000 }), refresh: () => undefined },
     timer: nodeTimer,
-    random: { fill: (bytes) => void randomFillSync(bytes) },
+    random: { strong: true, fill: (bytes) => void randomFillSync(bytes) },
     maxPublishBytes: 2048,
     maxRecordsPerPublish: 8,
     backoffBaseMs: 20,

@@ -81,6 +81,8 @@ export class FakeClock implements TimeAuthority {
 
 /** RandomPort returning a fixed byte (0x00: jitter 0; 0xFF: jitter near the ceiling) or a seeded stream. */
 export class FakeRandom implements RandomPort {
+  /** A test PRNG: never strong (tests that need a strong port say so). */
+  strong = false;
   private x: number;
   constructor(
     private readonly fixed: number | null,

@@ -7,7 +7,7 @@ import { CredentialsClient, type CredentialsEvent } from '../../src/credentials/
 import { CredentialsError } from '../../src/credentials/errors.js';
 import { parseCredentialsResponse, parseIsoUtc } from '../../src/credentials/parse.js';
 import { FakeClock, FakeRandom, ManualTimer } from '../../src/telemetry/fakes.js';
-import type { HttpPort, HttpRequest, HttpResponse } from '../../src/ports.js';
+import type { HttpExchange, HttpPort, HttpRequest, HttpResponse } from '../../src/ports.js';
 // No TextEncoder on Moddable's XS: these suites also run there (hil --target sim).
 import { utf8Bytes, decodeUtf8 as decodeLenient } from '../../src/sigv4/utf8.js';
 const utf8Text = (b: Uint8Array): string => decodeLenient(b, 0, b.length);
@@ -25,9 +25,19 @@ const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 
 class FakeHttp implements HttpPort {
   requests: HttpRequest[] = [];
   pending: Array<(error: Error | null, response: HttpResponse | null) => void> = [];
-  request(req: HttpRequest, callback: (error: Error | null, response: HttpResponse | null) => void): void {
+  cancelled = 0;
+  request(req: HttpRequest, callback: (error: Error | null, response: HttpResponse | null) => void): HttpExchange {
     this.requests.push(req);
     this.pending.push(callback);
+    return {
+      cancel: () => {
+        const i = this.pending.indexOf(callback);
+        if (i >= 0) {
+          this.pending.splice(i, 1);
+          this.cancelled++;
+        }
+      },
+    };
   }
   answer(status: number, b: Uint8Array, date = 'Sun, 22 Nov 2026 12:00:00 GMT'): void {
     this.pending.shift()!(null, { status, headers: [['Date', date], ['Content-Type', 'application/json']], body: b });

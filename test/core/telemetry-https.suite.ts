@@ -65,6 +65,7 @@ const suite: PortableSuite = () => [
           request(req, cb) {
             requests.push(req);
             answer = cb;
+            return { cancel: () => (answer = null) };
           },
         },
         signer: {
@@ -98,7 +99,12 @@ const suite: PortableSuite = () => [
       answer!(null, { status: 200, headers: [], body: new Uint8Array(0) });
       t.equal(outcomes.length, 2, 'an answer after close() is ignored');
       const failing = new HttpsPublishTransport({
-        http: { request: () => t.ok(false, 'nothing sent when signing fails') },
+        http: {
+          request: () => {
+            t.ok(false, 'nothing sent when signing fails');
+            return { cancel() {} };
+          },
+        },
         signer: {
           signPublish: () => {
             throw Object.assign(new Error('x'), { code: 'LIMIT_EXCEEDED' });

@@ -75,6 +75,7 @@ export class ManualTimers implements TimerPort {
 
 /** mulberry32: small, seeded, good enough to generate test cases (never for nonces on a device). */
 export class SeededRandom implements RandomPort {
+  readonly strong = false;
   private state: number;
   constructor(seed: number) {
     this.state = seed >>> 0;

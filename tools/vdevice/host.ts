@@ -4,6 +4,7 @@
 // WebSocket messages) go back into XS through handleCommand.
 import { createSocket, type Socket } from 'node:dgram';
 import { request as httpsRequest } from 'node:https';
+import type { ClientRequest } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { closeSync, existsSync, openSync, readFileSync, readSync, writeSync, writeFileSync, ftruncateSync, fstatSync } from 'node:fs';
@@ -40,6 +41,7 @@ export class VirtualDevice {
   private readonly timers = new Map<number, NodeJS.Timeout>();
   private readonly udp = new Map<number, Socket>();
   private readonly sockets = new Map<number, WebSocket>();
+  private readonly http = new Map<number, ClientRequest>();
   private readonly flashFd: number;
   private readonly kv: Record<string, string>;
   private readonly tickBase: number;
@@ -190,6 +192,10 @@ export class VirtualDevice {
           void this.deliver({ ev: 'http', id: Number(head.id), error: (e as Error).message });
         }
         return this.reply();
+      case 'http.cancel':
+        this.http.get(Number(head.id))?.destroy();
+        this.http.delete(Number(head.id));
+        return this.reply();
       case 'ws.open':
         this.wsOpen(head);
         return this.reply();
@@ -249,7 +255,8 @@ export class VirtualDevice {
         ...(this.options.tls.cert ? { cert: this.options.tls.cert, key: this.options.tls.key } : {}),
         ...(isIP(String(head.host)) ? {} : { servername: String(head.host) }),
         agent: false,
-        timeout: 15000,
+        // No timeout here: a board's HTTP stack has none either. The core's
+        // own deadline cancels the request (http.cancel).
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -266,7 +273,8 @@ export class VirtualDevice {
         res.on('error', (e) => void this.deliver({ ev: 'http', id, error: e.message }));
       },
     );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
+    this.http.set(id, req);
+    req.on('close', () => this.http.delete(id));
     req.on('error', (e) => void this.deliver({ ev: 'http', id, error: e.message }));
     req.end(body.length ? Buffer.from(body) : undefined);
   }
@@ -276,7 +284,6 @@ export class VirtualDevice {
     const ws = new WebSocket(String(head.url), String(head.protocol ?? 'mqtt'), {
       ca: this.options.tls.ca,
       ...(this.options.tls.cert ? { cert: this.options.tls.cert, key: this.options.tls.key } : {}),
-      handshakeTimeout: 15000,
     });
     this.sockets.set(id, ws);
     let closed = false;

@@ -9,12 +9,14 @@
 // own preallocated buffer of `maxResponseBytes`; a larger response (by
 // Content-Length or by what arrives) is cut off and reported as HTTP_LIMIT,
 // and a request beyond `maxInFlight` is refused (HTTP_LIMIT), not queued. At
-// most `maxHeaders` response headers are kept.
+// most `maxHeaders` response headers are kept. No deadline here: the core
+// bounds each exchange with its own timer and cancel()s it, which closes the
+// request and frees its slot.
 // The SDK adds `Connection: close` and, when we did not sign one,
 // `content-length`; both are outside the SigV4 signed headers.
 import { Request } from 'http';
 import SecureSocket from 'securesocket';
-import type { HeaderList, HttpPort, HttpRequest, HttpResponse } from '../../ports.js';
+import type { HeaderList, HttpExchange, HttpPort, HttpRequest, HttpResponse } from '../../ports.js';
 import { copyToArrayBuffer } from './copy-bytes.js';
 import { ModdableError } from './errors.js';
 import { secureOptions, type TlsDebug, type TlsIdentity } from './tls.js';
@@ -62,11 +64,11 @@ export class ModdableHttp implements HttpPort {
     for (let i = 0; i < slots; i++) this.free.push(new Uint8Array(options.maxResponseBytes ?? HTTP_DEFAULT_MAX_RESPONSE_BYTES));
   }
 
-  request(req: HttpRequest, callback: Callback): void {
+  request(req: HttpRequest, callback: Callback): HttpExchange {
     const body = this.free.pop();
     if (!body) {
       callback(new ModdableError('HTTP_LIMIT', 'too many requests in flight'), null);
-      return;
+      return NO_EXCHANGE;
     }
     const headers: string[] = [];
     for (const [name, value] of req.headers) headers.push(name, value);
@@ -99,19 +101,19 @@ export class ModdableHttp implements HttpPort {
     } catch {
       this.free.push(body);
       callback(new ModdableError('NETWORK', `cannot connect to ${req.host}:${req.port}`), null);
-      return;
+      return NO_EXCHANGE;
     }
-    this.collect(request, body, outgoing, callback);
+    return this.collect(request, body, outgoing, callback);
   }
 
-  private collect(request: Request, body: Uint8Array, outgoing: Uint8Array | null, callback: Callback): void {
+  private collect(request: Request, body: Uint8Array, outgoing: Uint8Array | null, callback: Callback): HttpExchange {
     let sentBytes = 0;
     const received: HeaderList = [];
     let status = 0;
     let length = 0;
     let finished = false;
-    const finish = (error: Error | null, response: HttpResponse | null): void => {
-      if (finished) return;
+    const release = (): boolean => {
+      if (finished) return false;
       finished = true;
       this.free.push(body);
       try {
@@ -119,7 +121,10 @@ export class ModdableHttp implements HttpPort {
       } catch {
         // already closed by the SDK
       }
-      callback(error, response);
+      return true;
+    };
+    const finish = (error: Error | null, response: HttpResponse | null): void => {
+      if (release()) callback(error, response);
     };
     const self = this;
     request.callback = function (message: number, value?: unknown, extra?: unknown): ArrayBuffer | undefined {
@@ -158,5 +163,8 @@ export class ModdableHttp implements HttpPort {
       }
       return undefined;
     };
+    return { cancel: () => void release() };
   }
 }
+
+const NO_EXCHANGE: HttpExchange = Object.freeze({ cancel(): void {} });

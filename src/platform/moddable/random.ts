@@ -12,8 +12,11 @@ const BYTES_PER_CALL = 3;
 export class ModdableRandom implements RandomPort {
   /** True when the source is a hardware RNG (board config `randomIsHardware`). */
   readonly hardware: boolean;
+  /** Only a hardware RNG is strong; libc rand() is not. */
+  readonly strong: boolean;
   constructor(options: { hardware: boolean }) {
     this.hardware = options.hardware;
+    this.strong = options.hardware;
   }
   fill(bytes: Uint8Array): void {
     for (let i = 0; i < bytes.length; i += BYTES_PER_CALL) {

@@ -3,6 +3,7 @@
 // real NTP servers, HTTPS with the device certificate, a file as flash).
 import type {
   FlashPort,
+  HttpExchange,
   HttpPort,
   HttpRequest,
   HttpResponse,
@@ -54,6 +55,8 @@ export class XsTicks implements TickSource {
 }
 
 export class XsRandom implements RandomPort {
+  /** The host answers from node:crypto's randomBytes. */
+  readonly strong = true;
   constructor(private readonly bridge: HostBridge) {}
   fill(bytes: Uint8Array): void {
     const { payload } = this.bridge.call('random', { length: bytes.length });
@@ -107,11 +110,16 @@ export class XsHttp implements HttpPort {
       else callback(null, { status: Number(head.status), headers: head.headers as Array<[string, string]>, body: payload.slice() });
     });
   }
-  request(req: HttpRequest, callback: HttpCallback): void {
+  request(req: HttpRequest, callback: HttpCallback): HttpExchange {
     const id = this.bridge.id();
     this.pending.set(id, callback);
     const { body, ...rest } = req;
     this.bridge.call('http.request', { id, ...rest }, body ?? undefined);
+    return {
+      cancel: () => {
+        if (this.pending.delete(id)) this.bridge.call('http.cancel', { id });
+      },
+    };
   }
 }
 
