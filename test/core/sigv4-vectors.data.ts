@@ -3,6 +3,7 @@
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listCaseDirs, readBotocoreFiles, readCaseFiles, vectorsRoot } from '../../tools/sigv4/case.js';
+import { sharedMissing } from '../harness/shared.js';
 
 export interface VectorCase {
   name: string;
@@ -13,6 +14,11 @@ export interface SigV4VectorData {
   awsCAuth: VectorCase[];
   botocore: VectorCase[];
   s3: VectorCase[];
+}
+
+/** Why the suite cannot run here (no ../shared), or false; the runners skip it then and never call loadData. */
+export function skipReason(): string | false {
+  return sharedMissing();
 }
 
 export function loadData(): SigV4VectorData {

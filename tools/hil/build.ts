@@ -15,24 +15,44 @@ export interface DeviceTestBuild {
   /** ES module with `export default function main()` for mcconfig (targets sim and serial). */
   module: string;
   suites: string[];
+  /** Suites left out because their data is not available here (e.g. no ../shared), with the reason. */
+  skipped: Array<{ suite: string; reason: string }>;
   cases: number;
+}
+
+/** test/core/<name>.data.ts: skipReason says why the data is not available here. */
+interface DataModule {
+  loadData(): unknown;
+  skipReason?(): string | false;
 }
 
 export async function buildDeviceTests(repo: string, outDir: string, only?: string[]): Promise<DeviceTestBuild> {
   const coreDir = join(repo, 'dist', 'test', 'core');
   if (!existsSync(coreDir)) throw new Error('dist/test/core missing: run `npm run build` first');
-  const suites = readdirSync(coreDir)
+  const candidates = readdirSync(coreDir)
     .filter((f) => f.endsWith('.suite.js'))
     .map((f) => f.slice(0, -'.suite.js'.length))
     .filter((n) => n !== 'harness' && (!only || only.includes(n)))
     .sort();
   mkdirSync(outDir, { recursive: true });
+  const suites: string[] = [];
+  const skipped: Array<{ suite: string; reason: string }> = [];
+  const loaded: Array<{ name: string; data: unknown }> = [];
+  for (const name of candidates) {
+    const dataFile = join(coreDir, `${name}.data.js`);
+    const loader = existsSync(dataFile) ? ((await import(pathToFileURL(dataFile).href)) as DataModule) : null;
+    const reason = loader?.skipReason?.() ?? false;
+    if (reason) {
+      skipped.push({ suite: name, reason });
+      continue;
+    }
+    suites.push(name);
+    loaded.push({ name, data: loader ? loader.loadData() : null });
+  }
   let cases = 0;
   const imports: string[] = [];
   const table: string[] = [];
-  for (const [i, name] of suites.entries()) {
-    const dataFile = join(coreDir, `${name}.data.js`);
-    const data: unknown = existsSync(dataFile) ? await (await import(pathToFileURL(dataFile).href)).loadData() : null;
+  for (const [i, { name, data }] of loaded.entries()) {
     const suite = (await import(pathToFileURL(join(coreDir, `${name}.suite.js`)).href)).default as (d: unknown) => unknown[];
     cases += suite(data).length;
     const dataModule = join(outDir, `data-${name}.js`);
@@ -56,5 +76,5 @@ export default function main() { runDeviceTests(suites); }
   await bundle.write({ file: script, format: 'iife', name: 'deviceTests', footer: 'deviceTests.default();' });
   await bundle.write({ file: module, format: 'es' });
   await bundle.close();
-  return { script: resolve(script), module: resolve(module), suites, cases };
+  return { script: resolve(script), module: resolve(module), suites, skipped, cases };
 }

@@ -222,6 +222,8 @@ export async function main(argv: string[]): Promise<number> {
   if (!(timeoutMs > 0)) throw new Error('--timeout-ms must be positive');
   const repo = resolve('.');
   const build = await buildDeviceTests(repo, join(repo, 'build', 'hil'), only.length ? only : undefined);
+  // stderr, so that --json output stays one object.
+  for (const s of build.skipped) console.error(`hil: suite ${s.suite} left out: ${s.reason}`);
   const echo = (l: string) => {
     if (!quiet && !json) console.log(l);
   };
