@@ -1,8 +1,9 @@
 // The device agent: secure time first, then credentials, then the uploader.
 //
 // Portable: it is built from ports only, so the same code runs on a board
-// (src/main.ts with Moddable adapters), on the virtual device (XS engine with
-// I/O bridged to Node) and in Node tests. Bring-up order and why:
+// (src/platform/moddable/main-entry.ts with Moddable adapters), on the
+// virtual device (XS engine with I/O bridged to Node) and in Node tests.
+// Bring-up order and why:
 //   1. time     SNTP rounds against several servers; until a majority agrees
 //               the clock is UNTRUSTED and nothing is signed.
 //   2. creds    the credentials provider uses mutual TLS (no SigV4), so it

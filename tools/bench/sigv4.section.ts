@@ -4,7 +4,7 @@
 // signatures, the working memory of a Signer sized for the IoT shape, and
 // signatures per second on Node for ours, aws4, smithy and aws-crt.
 // Every signature is checked against aws-crt's first; a mismatch fails the
-// section. See README.md, "Benchmarks", for what each figure means.
+// section. See docs/benchmarks.md for what each figure means.
 import { createRequire } from 'node:module';
 import { benchShapes } from './sigv4-shapes.js';
 import { referenceFor, type ShapeReference } from './sigv4-reference.js';

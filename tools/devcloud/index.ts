@@ -1,4 +1,4 @@
-// Programmatic API of the local dev cloud (see devcloud.ts and the README section).
+// Programmatic API of the local dev cloud (see devcloud.ts and tools/devcloud/README.md).
 export { startDevCloud, DevCloud, DEFAULT_REGION, DEFAULT_ROLE_ALIAS, DEFAULT_PUBLISH_SERVICES, DEFAULT_MQTT_SERVICES } from './devcloud.js';
 export type { DevCloudOptions, DevCloudEndpoints } from './devcloud.js';
 export type { CounterSnapshot, LoggedMessage } from './observability.js';

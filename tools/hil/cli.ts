@@ -126,7 +126,7 @@ function runProcess(cmd: string, args: string[], cwd: string, timeoutMs: number,
 
 async function runOnSim(build: DeviceTestBuild, repo: string, timeoutMs: number, echo: (l: string) => void): Promise<string[]> {
   const moddable = process.env.MODDABLE;
-  if (!moddable || !existsSync(moddable)) throw new Error('--target sim needs a Moddable SDK: set $MODDABLE (see README, "Simulator")');
+  if (!moddable || !existsSync(moddable)) throw new Error('--target sim needs a Moddable SDK: set $MODDABLE (see boards/simulator/README.md)');
   const dir = join(repo, 'build', 'hil', 'sim');
   const manifest = moddableManifest(build, dir);
   const NEVER = /(?!)/;

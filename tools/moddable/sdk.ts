@@ -1,7 +1,7 @@
 // Helpers that use an installed Moddable SDK (found through $MODDABLE) to
 // build this project's firmware with mcconfig and to run the Linux simulator
-// headless. Nothing here builds or installs the SDK itself: see the firmware
-// section of the README for that.
+// headless. Nothing here builds or installs the SDK itself: see docs/boards.md
+// for that.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';

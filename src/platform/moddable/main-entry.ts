@@ -1,4 +1,4 @@
-// The firmware's `main` module until the lead's src/main.ts lands. It sits at
+// The firmware's `main` module (manifest.json "main"). It sits at
 // the module root (mcconfig's `main`) and imports by module name, so the
 // adapters' relative imports resolve inside platform/moddable/. mc/config
 // `firmware` picks what runs: "agent" (default) or "smoke" (the adapter smoke
