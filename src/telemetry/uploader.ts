@@ -317,7 +317,6 @@ export class Uploader {
       this.queueFault(e);
       return;
     }
-    this.queueBackoff.reset();
     if (count === 0) {
       // Everything looked at was dead-lettered: look again soon.
       this.schedule(0);
@@ -388,6 +387,8 @@ export class Uploader {
     this.inFlight = 0;
     try {
       this.apply(stream, count, outcome, creds);
+      // Every queue call of this send worked: the queue is healthy again.
+      this.queueBackoff.reset();
     } catch (e) {
       // ack()/deadLetter() failed: whatever was not acked is sent again later (at-least-once).
       this.queueFault(e);
