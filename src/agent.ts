@@ -136,7 +136,7 @@ export class Agent {
       if (!ports.websocket) throw new AgentError('unsupported', 'transport mqtt needs a WebSocket port on this platform');
       transport = new MqttWsTransport({ ws: ports.websocket, timer: ports.timers, signer, clientId: config.thingName });
     } else {
-      transport = new HttpsPublishTransport({ http: ports.http, signer, host: config.dataEndpoint.host, port: config.dataEndpoint.port, clock: this.clock });
+      transport = new HttpsPublishTransport({ http: ports.http, signer, host: config.dataEndpoint.host, port: config.dataEndpoint.port, clock: this.clock, timer: ports.timers });
     }
     this.uploader = new Uploader({
       deviceId: config.thingName,

@@ -78,6 +78,12 @@ export type SendOutcome =
   | { kind: 'expired-token'; reason: string }
   /** Other authentication/authorization refusals: refresh credentials, back off. */
   | { kind: 'auth'; reason: string }
+  /**
+   * The device could not build the request itself (signer limits, credentials,
+   * topic or client id from config): not the record's fault. The data is held
+   * ('signing-failed') and retried after new credentials or a capped backoff.
+   */
+  | { kind: 'local'; reason: string }
   /** 413 and other permanent errors: the record goes to the dead letters. */
   | { kind: 'permanent'; reason: string };
 

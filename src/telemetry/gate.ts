@@ -8,9 +8,32 @@ export const DEFAULT_MAX_BOUND_MS = 60_000;
 /** Credentials must outlive latest(now) by more than this. */
 export const DEFAULT_CREDENTIAL_MARGIN_MS = 5 * 60_000;
 
-export type GateReason = 'time-untrusted' | 'time-disrupted' | 'time-bound-too-wide' | 'credentials-missing' | 'credentials-expiring';
+/**
+ * Why data is held back (the fail-closed decision, counted in
+ * health().failClosed). The first five are the gate's, judged before a send;
+ * the last two are the device's own state failing at send time: the request
+ * could not be signed/encoded here ('signing-failed', a `local` outcome) or a
+ * queue call threw ('queue-unavailable'). None is the record's fault: the data
+ * stays queued and the send is retried (docs/fail-closed.md).
+ */
+export type GateReason =
+  | 'time-untrusted'
+  | 'time-disrupted'
+  | 'time-bound-too-wide'
+  | 'credentials-missing'
+  | 'credentials-expiring'
+  | 'signing-failed'
+  | 'queue-unavailable';
 
-export const GATE_REASONS: readonly GateReason[] = Object.freeze(['time-untrusted', 'time-disrupted', 'time-bound-too-wide', 'credentials-missing', 'credentials-expiring'] as const);
+export const GATE_REASONS: readonly GateReason[] = Object.freeze([
+  'time-untrusted',
+  'time-disrupted',
+  'time-bound-too-wide',
+  'credentials-missing',
+  'credentials-expiring',
+  'signing-failed',
+  'queue-unavailable',
+] as const);
 
 export interface GateOptions {
   maxBoundMs: number;

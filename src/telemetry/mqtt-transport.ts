@@ -3,7 +3,10 @@
 // connection is opened on demand with a freshly presigned URL (signed with
 // the credentials and time the gate approved for this send), and after any
 // failure the next publish reconnects with a new URL. Every wait is bounded
-// by a timer (CONNACK, PUBACK, keep-alive).
+// by a timer (WebSocket upgrade + CONNACK, PUBACK, keep-alive), every
+// publish() gets exactly one outcome, and no exception leaves a WebSocket or
+// timer callback: a throwing port or malformed input drops the connection
+// (counted in `faults`) and the publish in flight ends with 'retry'.
 import type { PublishTransport, RequestSigner, SendAuth, SendOutcome, WebSocketLink, WebSocketPort } from './deps.js';
 import { ConfigError, MqttError } from './errors.js';
 import {
@@ -44,9 +47,19 @@ export const DEFAULT_KEEPALIVE_SECONDS = 60;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_PUBACK_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_INCOMING_BYTES = 1024;
+/** Longest connect or PUBACK wait accepted (a longer one is a wedge by another name). */
+export const MAX_MQTT_WAIT_MS = 300_000;
 /** Topic + fixed/variable header room on top of the body in the encode buffer. */
 const PUBLISH_OVERHEAD_BYTES = 512;
 export const MQTT_SUBPROTOCOL = 'mqtt';
+
+/** What went wrong inside the transport, for health and tests. */
+export interface MqttTransportFaults {
+  /** A WebSocket handler, link.send/close or ws.connect threw (the connection was dropped). */
+  portErrors: number;
+  /** The caller's outcome callback threw (swallowed: it must not reach the port). */
+  callbackErrors: number;
+}
 
 interface Pending {
   topic: string;
@@ -73,6 +86,9 @@ export class MqttWsTransport implements PublishTransport {
   /** Connections opened (each with a fresh URL). */
   connects = 0;
   readonly maxBodyBytes: number;
+  readonly faults: MqttTransportFaults = { portErrors: 0, callbackErrors: 0 };
+  private readonly connectTimeoutMs: number;
+  private readonly pubackTimeoutMs: number;
 
   constructor(options: MqttTransportOptions) {
     if (options.signer === null && typeof options.url !== 'string') throw new ConfigError('bad-config', 'url required without a signer');
@@ -82,6 +98,8 @@ export class MqttWsTransport implements PublishTransport {
     }
     const maxBody = options.maxPublishBytes ?? 4096;
     if (!(Number.isInteger(maxBody) && maxBody >= 1 && maxBody <= IOT_MAX_MESSAGE_BYTES)) throw new ConfigError('bad-config', 'maxPublishBytes must be in [1, 131072]');
+    this.connectTimeoutMs = waitOption('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+    this.pubackTimeoutMs = waitOption('pubackTimeoutMs', options.pubackTimeoutMs ?? DEFAULT_PUBACK_TIMEOUT_MS);
     this.o = options;
     this.maxBodyBytes = maxBody;
     this.out = new Uint8Array(maxBody + PUBLISH_OVERHEAD_BYTES);
@@ -118,8 +136,9 @@ export class MqttWsTransport implements PublishTransport {
     try {
       url = this.o.signer === null ? this.o.url! : this.o.signer.presignMqtt(auth.credentials, auth.timeMs);
     } catch (e) {
-      const code = (e as { code?: unknown }).code;
-      this.finish({ kind: 'auth', reason: `presign-failed: ${typeof code === 'string' ? code : 'error'}` });
+      // The device's own limits or credentials: not the record's fault.
+      const code = (e as { code?: unknown } | null)?.code;
+      this.finish({ kind: 'local', reason: `presign-failed: ${typeof code === 'string' ? code : 'error'}` });
       return;
     }
     this.state = 'connecting';
@@ -129,27 +148,57 @@ export class MqttWsTransport implements PublishTransport {
     const handlers = {
       onOpen: () => {
         if (this.connectionId !== id || this.link === null) return;
-        const n = encodeConnect(this.out, { clientId: this.o.clientId, keepAliveSeconds: this.keepAliveSeconds, cleanSession: true });
-        this.link.send(this.out, 0, n);
+        this.guard(id, 'send-failed', () => {
+          const n = encodeConnect(this.out, { clientId: this.o.clientId, keepAliveSeconds: this.keepAliveSeconds, cleanSession: true });
+          this.link!.send(this.out, 0, n);
+        });
       },
       onMessage: (bytes: Uint8Array) => {
         if (this.connectionId !== id) return;
         try {
-          this.decoder.push(bytes, 0, bytes.length, (p) => this.onPacket(p));
+          if (!(bytes instanceof Uint8Array)) throw new MqttError('malformed-packet', 'message is not binary');
+          // A packet after one that dropped the connection (same message) belongs to no connection.
+          this.decoder.push(bytes, 0, bytes.length, (p) => {
+            if (this.connectionId === id) this.onPacket(p);
+          });
         } catch (e) {
-          if (!(e instanceof MqttError)) throw e;
-          this.teardown(`protocol: ${e.code}`);
+          if (this.connectionId !== id) return;
+          if (e instanceof MqttError) this.teardown(`protocol: ${e.code}`);
+          else {
+            this.faults.portErrors++;
+            this.teardown('internal-error');
+          }
         }
       },
       onClose: (error: Error | null) => {
         if (this.connectionId !== id) return;
         this.link = null;
-        this.teardown(error === null ? 'connection-closed' : 'connection-error');
+        this.guard(id, 'connection-error', () => this.teardown(error === null ? 'connection-closed' : 'connection-error'));
       },
     };
-    this.setWait(this.o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 'connack-timeout');
+    // Bounds the WebSocket upgrade and the CONNACK together.
+    this.setWait(this.connectTimeoutMs, 'connack-timeout');
     // Ports call the handlers asynchronously (after connect() returns).
-    this.link = this.o.ws.connect(url, MQTT_SUBPROTOCOL, handlers);
+    let link: WebSocketLink;
+    try {
+      link = this.o.ws.connect(url, MQTT_SUBPROTOCOL, handlers);
+    } catch {
+      this.faults.portErrors++;
+      if (this.connectionId === id) this.teardown('connect-failed');
+      return;
+    }
+    if (this.connectionId === id) this.link = link;
+    else safeClose(link); // dropped already (a handler ran inside connect())
+  }
+
+  /** Runs `fn` for connection `id`; if it throws, that connection is dropped with `reason`. */
+  private guard(id: number, reason: string, fn: () => void): void {
+    try {
+      fn();
+    } catch {
+      this.faults.portErrors++;
+      if (this.connectionId === id) this.teardown(reason);
+    }
   }
 
   private onPacket(p: MqttPacket): void {
@@ -192,13 +241,14 @@ export class MqttWsTransport implements PublishTransport {
     try {
       n = encodePublish(this.out, { topic: p.topic, qos: 1, packetId: this.packetId }, p.body);
     } catch (e) {
-      if (!(e instanceof MqttError) && (e as { code?: unknown }).code !== 'bad-utf16') throw e;
-      this.finish({ kind: 'permanent', reason: `encode: ${String((e as { code?: unknown }).code)}` });
+      // The topic (config) or the body size (config) cannot be encoded: the device's own state.
+      const code = (e as { code?: unknown } | null)?.code;
+      this.finish({ kind: 'local', reason: `encode: ${typeof code === 'string' ? code : 'error'}` });
       return;
     }
     this.awaitingId = this.packetId;
-    this.setWait(this.o.pubackTimeoutMs ?? DEFAULT_PUBACK_TIMEOUT_MS, 'puback-timeout');
-    this.link!.send(this.out, 0, n);
+    this.setWait(this.pubackTimeoutMs, 'puback-timeout');
+    this.guard(this.connectionId, 'send-failed', () => this.link!.send(this.out, 0, n));
   }
 
   private schedulePing(): void {
@@ -207,8 +257,9 @@ export class MqttWsTransport implements PublishTransport {
       if (this.state !== 'connected' || this.link === null) return;
       if (this.awaitingPong) return this.teardown('keepalive-timeout');
       this.awaitingPong = true;
-      this.link.send(this.small, 0, encodePingreq(this.small));
-      this.schedulePing();
+      const id = this.connectionId;
+      this.guard(id, 'send-failed', () => this.link!.send(this.small, 0, encodePingreq(this.small)));
+      if (this.connectionId === id) this.schedulePing();
     }, this.keepAliveSeconds * 1000);
   }
 
@@ -228,7 +279,12 @@ export class MqttWsTransport implements PublishTransport {
   private finish(outcome: SendOutcome): void {
     const p = this.pending;
     this.pending = null;
-    if (p !== null) p.callback(outcome);
+    if (p === null) return;
+    try {
+      p.callback(outcome);
+    } catch {
+      this.faults.callbackErrors++;
+    }
   }
 
   /** Drops the connection; a publish in flight ends with 'retry' (it may have arrived: at-least-once). */
@@ -242,7 +298,22 @@ export class MqttWsTransport implements PublishTransport {
     this.connectionId++;
     const link = this.link;
     this.link = null;
-    if (link !== null) link.close();
+    if (link !== null && !safeClose(link)) this.faults.portErrors++;
     this.finish({ kind: 'retry', reason });
   }
+}
+
+/** Closes a link whose port may throw; false when it did. */
+function safeClose(link: WebSocketLink): boolean {
+  try {
+    link.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function waitOption(name: string, ms: number): number {
+  if (!(typeof ms === 'number' && ms > 0 && ms <= MAX_MQTT_WAIT_MS)) throw new ConfigError('bad-config', `${name} must be in (0, ${MAX_MQTT_WAIT_MS}] ms`);
+  return ms;
 }

@@ -10,12 +10,20 @@
 //   skew           clock marked DISRUPTED (it resyncs), data stays queued
 //   expired-token  credentials refreshed, data stays queued
 //   auth           credentials refreshed, backoff
+//   local          the device could not sign/encode the request (its own
+//                  limits, credentials or config): data held, counted as
+//                  failClosed['signing-failed'], retried when the credentials
+//                  change or after a capped backoff (never dead-lettered)
 //   permanent      a batch is retried one record at a time; a single record
 //                  refused permanently (413, 400...) goes to the dead letters
+// A queue call that throws (a flash error) is not the record's fault either:
+// nothing is acked or dead-lettered for it, it is counted (queueErrors,
+// failClosed['queue-unavailable']) and the pump tries again after a capped
+// backoff. No exception leaves a timer or transport callback.
 // Nothing is dropped silently: every path has a counter in health().
 import { Backoff, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_CAP_MS } from './backoff.js';
 import { BatchWriter, checkName } from './batch.js';
-import type { CredentialSource, PublishTransport, SendOutcome, TimeAuthority } from './deps.js';
+import type { AwsCredentials, CredentialSource, PublishTransport, SendOutcome, TimeAuthority } from './deps.js';
 import { ConfigError, QueueError } from './errors.js';
 import { DEFAULT_CREDENTIAL_MARGIN_MS, DEFAULT_MAX_BOUND_MS, GATE_REASONS, gateReason, signingTime, type GateReason } from './gate.js';
 import { IOT_MAX_MESSAGE_BYTES } from './mqtt-codec.js';
@@ -53,6 +61,9 @@ export interface UploaderOptions {
   credentialMarginMs?: number;
   /** How soon a closed gate is checked again. Default 1 s. */
   gateRetryMs?: number;
+  /** Backoff after a local failure (signing) or a queue error: base and cap. Default 1 s and 5 min. */
+  holdRetryBaseMs?: number;
+  holdRetryCapMs?: number;
   /** Period of the health record; 0 disables. Default 60 s. */
   healthIntervalMs?: number;
   /** Stream the health record is appended to. Default: the first stream. */
@@ -65,6 +76,10 @@ export const MAX_RECORDS_PER_PUBLISH = 1024;
 export const DEFAULT_MIN_PUBLISH_INTERVAL_MS = 10;
 export const DEFAULT_GATE_RETRY_MS = 1000;
 export const DEFAULT_HEALTH_INTERVAL_MS = 60_000;
+/** First retry after a local failure or a queue error is within this (full jitter, doubling). */
+export const DEFAULT_HOLD_RETRY_BASE_MS = 1000;
+/** Longest wait between retries after a local failure or a queue error. */
+export const DEFAULT_HOLD_RETRY_CAP_MS = 5 * 60_000;
 
 export interface UploaderHealth {
   state: 'stopped' | 'idle' | 'sending' | 'waiting' | 'gated';
@@ -83,6 +98,8 @@ export interface UploaderHealth {
   rejected: number;
   skewEvents: number;
   credentialRefreshes: number;
+  /** Queue calls that threw (flash errors); the data stays where it was. */
+  queueErrors: number;
   failClosed: Record<GateReason, number>;
   lastFailClosed: GateReason | null;
   lastOutcome: string | null;
@@ -96,6 +113,7 @@ interface Counters {
   deadLettered: number;
   skewEvents: number;
   credentialRefreshes: number;
+  queueErrors: number;
 }
 
 export class Uploader {
@@ -107,6 +125,10 @@ export class Uploader {
   private readonly credentials: CredentialSource;
   private readonly timer: TimerPort;
   private readonly backoff: Backoff;
+  /** Retries after local failures ('signing-failed'). */
+  private readonly localBackoff: Backoff;
+  /** Retries after queue errors ('queue-unavailable'). */
+  private readonly queueBackoff: Backoff;
   private readonly maxRecords: number;
   private readonly minIntervalMs: number;
   private readonly maxBoundMs: number;
@@ -117,7 +139,7 @@ export class Uploader {
   private readonly refs: RecordRef[] = [];
   private readonly cursor = new RecordRef();
   private readonly failClosed: Record<GateReason, number>;
-  private readonly counters: Counters = { sent: 0, acked: 0, publishes: 0, retried: 0, deadLettered: 0, skewEvents: 0, credentialRefreshes: 0 };
+  private readonly counters: Counters = { sent: 0, acked: 0, publishes: 0, retried: 0, deadLettered: 0, skewEvents: 0, credentialRefreshes: 0, queueErrors: 0 };
   private state: UploaderHealth['state'] = 'stopped';
   private pumpTimer: unknown = null;
   private healthTimer: unknown = null;
@@ -128,6 +150,9 @@ export class Uploader {
   private lastOutcome: string | null = null;
   /** Bumped by stop(): callbacks from an older generation are ignored. */
   private generation = 0;
+  /** After a local failure: the credentials it happened with, and when (monotonic ms) to try again anyway. */
+  private heldCredentials: AwsCredentials | null = null;
+  private holdUntilMono: number | null = null;
 
   constructor(options: UploaderOptions) {
     checkName('deviceId', options.deviceId);
@@ -160,6 +185,10 @@ export class Uploader {
     this.credentials = options.credentials;
     this.timer = options.timer;
     this.backoff = new Backoff(options.random, options.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS, options.backoffCapMs ?? DEFAULT_BACKOFF_CAP_MS);
+    const holdBase = options.holdRetryBaseMs ?? DEFAULT_HOLD_RETRY_BASE_MS;
+    const holdCap = options.holdRetryCapMs ?? DEFAULT_HOLD_RETRY_CAP_MS;
+    this.localBackoff = new Backoff(options.random, holdBase, holdCap);
+    this.queueBackoff = new Backoff(options.random, holdBase, holdCap);
     for (let i = 0; i < this.maxRecords; i++) this.refs.push(new RecordRef());
     const fc = {} as Record<GateReason, number>;
     for (const r of GATE_REASONS) fc[r] = 0;
@@ -183,18 +212,28 @@ export class Uploader {
     this.transport.close();
   }
 
-  /** Appends a record (a JSON text) to a stream's queue and wakes the uploader. */
+  /**
+   * Appends a record (a JSON text) to a stream's queue and wakes the uploader.
+   * Returns its sequence number, or -1 when the queue refused or failed to
+   * store it (a full reject-new queue counts it in `rejected`; any other
+   * refusal or flash error in `queueErrors`).
+   */
   append(stream: string, payload: Uint8Array): number {
     const s = this.streams.find((x) => x.name === stream);
     if (s === undefined) throw new ConfigError('bad-config', `no stream ${stream}`);
-    const seq = s.queue.append(payload);
+    let seq = -1;
+    try {
+      seq = s.queue.append(payload);
+    } catch (e) {
+      if (!(e instanceof QueueError && e.code === 'queue-full')) this.counters.queueErrors++;
+    }
     this.kick();
     return seq;
   }
 
   /** Wake up now if idle (after records were appended directly to a queue). */
   kick(): void {
-    if (this.state === 'idle') this.pump();
+    if (this.state === 'idle') this.guarded(() => this.pump());
   }
 
   health(): UploaderHealth {
@@ -204,10 +243,15 @@ export class Uploader {
     let dropped = 0;
     let rejected = 0;
     for (const s of this.streams) {
-      const st = s.queue.stats();
-      depth += st.depth;
-      dropped += st.dropped;
-      rejected += st.rejected;
+      try {
+        const st = s.queue.stats();
+        depth += st.depth;
+        dropped += st.dropped;
+        rejected += st.rejected;
+      } catch {
+        // A failed queue's figures are unknown; the failure itself is counted.
+        this.counters.queueErrors++;
+      }
     }
     const fc = {} as Record<GateReason, number>;
     for (const k of GATE_REASONS) fc[k] = this.failClosed[k];
@@ -231,11 +275,16 @@ export class Uploader {
   private pump(): void {
     if (this.state === 'stopped' || this.inFlight > 0 || this.pumpTimer !== null) return;
     let index = -1;
-    for (let i = 0; i < this.streams.length; i++) {
-      if (this.streams[i]!.queue.depth > 0) {
-        index = i;
-        break;
+    try {
+      for (let i = 0; i < this.streams.length; i++) {
+        if (this.streams[i]!.queue.depth > 0) {
+          index = i;
+          break;
+        }
       }
+    } catch (e) {
+      this.queueFault(e);
+      return;
     }
     if (index < 0) {
       this.state = 'idle';
@@ -245,15 +294,29 @@ export class Uploader {
     const creds = this.credentials.current();
     const reason = gateReason(reading, creds, { maxBoundMs: this.maxBoundMs, credentialMarginMs: this.marginMs });
     if (reason !== null) {
-      this.failClosed[reason]++;
-      this.lastFailClosed = reason;
+      this.hold(reason, this.gateRetryMs);
       if (reason === 'credentials-missing' || reason === 'credentials-expiring') this.refreshCredentials(reason);
-      this.state = 'gated';
-      this.schedule(this.gateRetryMs);
       return;
     }
+    if (this.holdUntilMono !== null) {
+      // Held after a local failure: try again once the credentials changed or the backoff ran out.
+      const left = this.holdUntilMono - this.clock.monoNow();
+      if (sameCredentials(creds, this.heldCredentials) && left > 0) {
+        this.state = 'gated';
+        this.schedule(Math.min(left, this.gateRetryMs));
+        return;
+      }
+      this.holdUntilMono = null;
+      this.heldCredentials = null;
+    }
     const stream = this.streams[index]!;
-    const count = this.buildBatch(index);
+    let count: number;
+    try {
+      count = this.buildBatch(index);
+    } catch (e) {
+      this.queueFault(e);
+      return;
+    }
     if (count === 0) {
       // Everything looked at was dead-lettered: look again soon.
       this.schedule(0);
@@ -268,11 +331,17 @@ export class Uploader {
     const generation = this.generation;
     let called = false;
     // Signing happens inside publish(), now, with these credentials and time.
-    this.transport.publish(stream.topic, writer.buf, length, { credentials: creds!, timeMs: signingTime(reading) }, (outcome) => {
+    const onOutcome = (outcome: SendOutcome): void => {
       if (called || generation !== this.generation) return;
       called = true;
-      this.settle(stream, count, outcome);
-    });
+      this.settle(stream, count, outcome, creds);
+    };
+    try {
+      this.transport.publish(stream.topic, writer.buf, length, { credentials: creds!, timeMs: signingTime(reading) }, onOutcome);
+    } catch (e) {
+      // A transport must answer, not throw; if it does, this send ends here as a retry.
+      onOutcome({ kind: 'retry', reason: `transport-threw: ${codeOf(e)}` });
+    }
   }
 
   /** Fills the writer with up to maxRecords live records of one stream; returns how many. */
@@ -298,7 +367,9 @@ export class Uploader {
       try {
         q.read(cursor, writer.buf, at);
       } catch (e) {
-        if (!(e instanceof QueueError)) throw e;
+        // Only a record that is itself bad (or already gone) is dead-lettered; a
+        // failing queue or flash is thrown on to queueFault(), the record kept.
+        if (!(e instanceof QueueError && (e.code === 'record-corrupt' || e.code === 'record-gone'))) throw e;
         writer.abandonRecord(at, cursor.seq);
         this.deadLetter(q, cursor, e.code);
         ok = q.next(cursor);
@@ -312,14 +383,27 @@ export class Uploader {
     return n;
   }
 
-  private settle(stream: UploadStream, count: number, outcome: SendOutcome): void {
+  private settle(stream: UploadStream, count: number, outcome: SendOutcome, creds: AwsCredentials | null): void {
     this.inFlight = 0;
-    this.lastOutcome = outcome.kind === 'ack' ? 'ack' : `${outcome.kind}: ${outcome.reason}`;
+    try {
+      this.apply(stream, count, outcome, creds);
+      // Every queue call of this send worked: the queue is healthy again.
+      this.queueBackoff.reset();
+    } catch (e) {
+      // ack()/deadLetter() failed: whatever was not acked is sent again later (at-least-once).
+      this.queueFault(e);
+    }
+  }
+
+  private apply(stream: UploadStream, count: number, outcome: SendOutcome, creds: AwsCredentials | null): void {
+    if (outcome === null || typeof outcome !== 'object') outcome = { kind: 'retry', reason: 'no-outcome' };
+    this.lastOutcome = outcome.kind === 'ack' ? 'ack' : `${String(outcome.kind)}: ${String((outcome as { reason?: unknown }).reason)}`;
     switch (outcome.kind) {
       case 'ack':
         for (let i = 0; i < count; i++) if (stream.queue.ack(this.refs[i]!)) this.counters.acked++;
         if (this.singleRemaining > 0) this.singleRemaining--;
         this.backoff.reset();
+        this.localBackoff.reset();
         this.schedule(this.minIntervalMs);
         return;
       case 'retry':
@@ -342,6 +426,14 @@ export class Uploader {
         this.refreshCredentials('auth');
         this.schedule(this.backoff.next());
         return;
+      case 'local': {
+        // The device's own state: hold the data, never dead-letter it.
+        const delay = this.localBackoff.next();
+        this.heldCredentials = creds;
+        this.holdUntilMono = this.clock.monoNow() + delay;
+        this.hold('signing-failed', Math.min(delay, this.gateRetryMs));
+        return;
+      }
       case 'permanent':
         if (count > 1) {
           // Find the offending record: resend this batch one record at a time.
@@ -353,7 +445,28 @@ export class Uploader {
         }
         this.schedule(this.minIntervalMs);
         return;
+      default:
+        // Not an outcome a transport may give: keep the data, try again later.
+        this.counters.retried++;
+        this.schedule(this.backoff.next());
+        return;
     }
+  }
+
+  /** Holds the data back for `reason` (counted) and looks again after delayMs. */
+  private hold(reason: GateReason, delayMs: number): void {
+    this.failClosed[reason]++;
+    this.lastFailClosed = reason;
+    this.state = 'gated';
+    this.schedule(delayMs);
+  }
+
+  /** A queue call threw: nothing was acked or dead-lettered for it; count, hold, retry after a capped backoff. */
+  private queueFault(e: unknown): void {
+    this.inFlight = 0;
+    this.counters.queueErrors++;
+    this.lastOutcome = `queue-error: ${codeOf(e)}`;
+    this.hold('queue-unavailable', this.queueBackoff.next());
   }
 
   private deadLetter(q: PersistentQueue, ref: RecordRef, reason: string): void {
@@ -372,7 +485,7 @@ export class Uploader {
     if (this.state !== 'gated') this.state = 'waiting';
     this.pumpTimer = this.timer.set(() => {
       this.pumpTimer = null;
-      this.pump();
+      this.guarded(() => this.pump());
     }, delayMs);
   }
 
@@ -385,13 +498,32 @@ export class Uploader {
     this.healthTimer = this.timer.set(() => {
       this.healthTimer = null;
       if (this.state === 'stopped') return;
-      this.appendHealth();
       this.scheduleHealth();
+      this.appendHealth();
     }, this.healthIntervalMs);
   }
 
-  /** Appends the health snapshot as a record (JSON) to the health stream. */
+  /**
+   * Runs a timer callback's work; an unexpected exception (a bug, a clock or
+   * credentials port throwing) must not escape into the timer port nor leave
+   * the pump without a timer: it is counted and the pump retried later.
+   */
+  private guarded(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.inFlight = 0;
+      this.lastOutcome = `internal-error: ${codeOf(e)}`;
+      if (this.state !== 'stopped' && this.pumpTimer === null) this.schedule(this.queueBackoff.next());
+    }
+  }
+
+  /** Appends the health snapshot as a record (JSON) to the health stream. Never throws. */
   appendHealth(): void {
+    this.guarded(() => this.appendHealthRecord());
+  }
+
+  private appendHealthRecord(): void {
     const h = this.health();
     const record = {
       kind: 'health',
@@ -405,16 +537,30 @@ export class Uploader {
       deadLettered: h.deadLettered,
       dropped: h.dropped,
       rejected: h.rejected,
+      queueErrors: h.queueErrors,
       failClosed: h.failClosed,
     };
     try {
       this.healthStream.queue.append(utf8Bytes(JSON.stringify(record)));
     } catch (e) {
-      // A full reject-new queue refuses it (counted there); anything else is a bug.
-      if (!(e instanceof QueueError)) throw e;
+      // A full reject-new queue refuses it (counted there); anything else is a queue error.
+      if (!(e instanceof QueueError && e.code === 'queue-full')) this.counters.queueErrors++;
     }
     this.kick();
   }
+}
+
+/** Equal credentials (a source may hand out a new object for the same ones). */
+function sameCredentials(a: AwsCredentials | null, b: AwsCredentials | null): boolean {
+  if (a === b) return true;
+  if (a === null || b === null) return false;
+  return a.accessKeyId === b.accessKeyId && a.expirationMs === b.expirationMs && a.sessionToken === b.sessionToken;
+}
+
+/** An error's code for health and logs (never its message: it might quote data). */
+function codeOf(e: unknown): string {
+  const code = e !== null && typeof e === 'object' ? (e as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.length <= 40 ? code : 'error';
 }
 
 function copyRef(from: RecordRef, to: RecordRef): RecordRef {

@@ -77,6 +77,7 @@ const suite: PortableSuite = () => [
         },
         host: 'example-ats.iot.us-east-1.amazonaws.com',
         clock,
+        timer,
       });
       const outcomes: SendOutcome[] = [];
       const body = enc('{"device":"d"}xxxx');
@@ -95,8 +96,10 @@ const suite: PortableSuite = () => [
       answer!(new Error('ECONNRESET'), null);
       t.deepEqual(outcomes[1], { kind: 'retry', reason: 'network' });
       transport.publish('t', body, 1, { credentials: { accessKeyId: 'AKID', secretAccessKey: 's', sessionToken: 't', expirationMs: 0 }, timeMs: 1 }, (o) => outcomes.push(o));
+      const late = answer!;
       transport.close();
-      answer!(null, { status: 200, headers: [], body: new Uint8Array(0) });
+      t.equal(answer, null, 'close() cancels the exchange at the port');
+      late(null, { status: 200, headers: [], body: new Uint8Array(0) });
       t.equal(outcomes.length, 2, 'an answer after close() is ignored');
       const failing = new HttpsPublishTransport({
         http: {
@@ -112,9 +115,10 @@ const suite: PortableSuite = () => [
           presignMqtt: () => '',
         },
         host: 'h',
+        timer,
       });
       failing.publish('t', body, 1, { credentials: { accessKeyId: 'AKID', secretAccessKey: 's', sessionToken: 't', expirationMs: 0 }, timeMs: 1 }, (o) => outcomes.push(o));
-      t.deepEqual(outcomes[2], { kind: 'permanent', reason: 'sign-failed: LIMIT_EXCEEDED' });
+      t.deepEqual(outcomes[2], { kind: 'local', reason: 'sign-failed: LIMIT_EXCEEDED' }, "the device's own limit: held, not dead-lettered");
     },
   },
 ];
