@@ -17,8 +17,8 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bundle = join(repo, 'build', 'xs', 'agent-soak.js');
 const WARMUP_MINUTES = 10;
 const MEASURE_MINUTES = 30;
-/** Allowed growth over MEASURE_MINUTES, in heap slots (about 1,800 samples, 30 health records, 6 credential refreshes happen meanwhile). */
-export const TOLERANCE_SLOTS = 600;
+/** Allowed growth over MEASURE_MINUTES, in heap slots: about twice the swing measured between 10-minute steps of a flat run (mqtt: 14791..14952 over 80 min, no trend), far below one slot per sample (1,800). */
+export const TOLERANCE_SLOTS = 300;
 const SEED = Number(process.env.SOAK_SEED ?? 0x50a1c0de) >>> 0;
 
 for (const transport of ['https', 'mqtt'] as const) {
