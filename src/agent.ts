@@ -14,11 +14,12 @@
 import { SecureClock, SntpClient, TimeSync, type ClockState, type SntpServer, type TimeReading } from './time/index.js';
 import { CredentialsClient } from './credentials/index.js';
 import { PersistentQueue } from './telemetry/queue.js';
+import { QueueReopener } from './telemetry/queue-reopen.js';
 import { Uploader, type UploaderHealth } from './telemetry/uploader.js';
 import { HttpsPublishTransport } from './telemetry/https-transport.js';
 import { MqttWsTransport } from './telemetry/mqtt-transport.js';
 import type { PublishTransport, WebSocketPort } from './telemetry/deps.js';
-import { FlashRegion } from './agent/flash-region.js';
+import { FlashRegion, geometryChangeOf, migrateAgentFlash } from './agent/flash-region.js';
 import { IotRequestSigner } from './agent/request-signer.js';
 import { AgentError } from './agent/errors.js';
 import { parseAgentConfig, type AgentConfig } from './agent/config.js';
@@ -48,6 +49,12 @@ export interface AgentStatus {
   uptimeMs: number;
   generated: number;
   sampleErrors: number;
+  /** Records telemetry()/securityEvent()/a sample could not queue (full, too large, queue failed): each returned -1. */
+  appendRefused: number;
+  /** Flash exceptions that failed a queue (any caller: agent, uploader). */
+  queueErrors: number;
+  /** Queues brought back by a reopen (recovery scan again) after a failure. */
+  queueReopens: number;
   time: TimeReading;
   health: UploaderHealth;
 }
@@ -70,6 +77,9 @@ export class Agent {
   private sampling = false;
   private generated = 0;
   private sampleErrors = 0;
+  private appendRefused = 0;
+  private readonly queues: Record<string, PersistentQueue>;
+  private readonly reopener: QueueReopener;
   private lastState: ClockState | null = null;
   private lastGate: string | null = null;
 
@@ -127,8 +137,33 @@ export class Agent {
     const blocks = ports.flash.blockCount;
     const securityBlocks = config.securityBlocks;
     if (blocks < securityBlocks + 2) throw new AgentError('bad-config', `flash has ${blocks} blocks; need at least ${securityBlocks + 2}`);
-    const telemetryQueue = new PersistentQueue(new FlashRegion(ports.flash, 0, blocks - securityBlocks), { whenFull: 'drop-oldest' });
-    const securityQueue = new PersistentQueue(new FlashRegion(ports.flash, blocks - securityBlocks, securityBlocks), { whenFull: 'reject-new' });
+    // A firmware update may change the flash geometry: the adapter then keeps
+    // the old image and offers it; its records move into the new layout
+    // before the queues open (the old image stays until the copy is durable).
+    const change = geometryChangeOf(ports.flash);
+    if (change !== null) {
+      log(`flash: geometry changed from ${change.from.blockCount} to ${blocks} blocks of ${change.from.blockSize} bytes: migrating the queues`);
+      const moved = migrateAgentFlash(change.from, change.to, securityBlocks);
+      change.commit();
+      log(`flash: migrated: ${moved.map((m) => `${m.queue} ${m.live} live, ${m.deadLetters} dead letters, ${m.dropped} dropped (no room), ${m.corrupt} corrupt, next seq ${m.nextSeq}`).join('; ')}`);
+    }
+    // Failed queues come back with backoff; the agent's samples and the
+    // uploader go on meanwhile (refusals are counted, nothing throws).
+    this.reopener = new QueueReopener({
+      queues: [],
+      timer: ports.timers,
+      random: ports.random,
+      onAttempt: (i, ok) => {
+        log(`queue: ${i === 0 ? STREAM_TELEMETRY : STREAM_SECURITY} reopen ${ok ? 'succeeded' : 'failed'}`);
+        if (ok) this.uploader.kick();
+      },
+    });
+    const onFailure = (): void => this.reopener.check();
+    const telemetryQueue = new PersistentQueue(new FlashRegion(ports.flash, 0, blocks - securityBlocks), { whenFull: 'drop-oldest', onFailure });
+    const securityQueue = new PersistentQueue(new FlashRegion(ports.flash, blocks - securityBlocks, securityBlocks), { whenFull: 'reject-new', onFailure });
+    this.reopener.add(telemetryQueue);
+    this.reopener.add(securityQueue);
+    this.queues = { [STREAM_TELEMETRY]: telemetryQueue, [STREAM_SECURITY]: securityQueue };
     const dataHost = config.dataEndpoint.port === 443 ? config.dataEndpoint.host : `${config.dataEndpoint.host}:${config.dataEndpoint.port}`;
     const signer = new IotRequestSigner({ endpoint: dataHost, region: config.region, publishService: config.publishService, sha256: ports.sha256 });
     let transport: PublishTransport;
@@ -169,6 +204,7 @@ export class Agent {
 
   stop(): void {
     this.stopSampling();
+    this.reopener.stop();
     this.uploader.stop();
     this.credentials.stop();
     this.sync.stop();
@@ -185,7 +221,7 @@ export class Agent {
     return this.append(STREAM_TELEMETRY, metrics);
   }
 
-  /** Queues a security event (never dropped for telemetry: its queue rejects new records when full, counted). */
+  /** Queues a security event (never dropped for telemetry: its queue rejects new records when full). Returns its sequence number, or -1 when refused (counted). */
   securityEvent(kind: string, detail: Metrics = {}): number {
     return this.append(STREAM_SECURITY, { event: kind, ...detail });
   }
@@ -201,6 +237,9 @@ export class Agent {
       uptimeMs: this.clock.monoNow() - this.bootMono,
       generated: this.generated,
       sampleErrors: this.sampleErrors,
+      appendRefused: this.appendRefused,
+      queueErrors: this.queues[STREAM_TELEMETRY]!.stats().failures + this.queues[STREAM_SECURITY]!.stats().failures,
+      queueReopens: this.queues[STREAM_TELEMETRY]!.stats().reopens + this.queues[STREAM_SECURITY]!.stats().reopens,
       time: this.clock.now(),
       health,
     };
@@ -218,8 +257,14 @@ export class Agent {
     if (!this.sampling) return;
     this.sampleTimer = this.ports.timers.set(() => {
       this.sampleTimer = null;
-      this.sample();
-      this.scheduleSample();
+      // Rescheduled whatever happens: one bad sample must not end sampling.
+      try {
+        this.sample();
+      } catch {
+        this.sampleErrors++;
+      } finally {
+        this.scheduleSample();
+      }
     }, this.config.sampleIntervalMs);
   }
 
@@ -241,8 +286,15 @@ export class Agent {
     });
   }
 
+  /** Never throws: a record that cannot be queued is counted and gets -1. */
   private append(stream: string, record: Metrics): number {
-    const text = JSON.stringify(record);
+    let text: string;
+    try {
+      text = JSON.stringify(record);
+    } catch {
+      this.sampleErrors++; // a cycle or a BigInt in the caller's metrics
+      return -1;
+    }
     let n = 0;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
@@ -252,8 +304,24 @@ export class Agent {
       }
       this.sampleBytes[n++] = c;
     }
-    const seq = this.uploader.append(stream, this.sampleBytes.subarray(0, n));
+    const queue = this.queues[stream]!;
+    let seq: number;
+    try {
+      seq = queue.append(this.sampleBytes, 0, n);
+    } catch {
+      // Full (reject-new), too large, or the queue failed on flash (the
+      // failure is counted by the queue; the reopener brings it back).
+      this.appendRefused++;
+      this.reopener.check();
+      return -1;
+    }
     if (stream === STREAM_TELEMETRY) this.generated++;
+    try {
+      this.uploader.kick();
+    } catch (e) {
+      // The record is stored; the uploader will find it on its next pump.
+      this.ports.log(`uploader: wake-up failed: ${(e as Error).message}`);
+    }
     return seq;
   }
 }

@@ -4,13 +4,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FileFlash } from '../src/platform/node/flash-file.js';
 import { MemoryFlash } from '../src/telemetry/memory-flash.js';
 import { PersistentQueue, RecordRef } from '../src/telemetry/queue.js';
+import { FlashRegion, migrateAgentFlash } from '../src/agent/flash-region.js';
+import { Agent } from '../src/agent.js';
+import { ManualTicks, ManualTimers, MemoryKeyValue, ScriptedUdp, SeededRandom } from '../tools/time/fakes.js';
+import type { FlashPort } from '../src/ports.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const geometry = { blockSize: 512, blockCount: 4 };
@@ -56,7 +60,8 @@ test('file flash holds the same image as memory flash and survives reopening', (
     assert.deepEqual(records(q2), records(qm));
     assert.equal(q2.stats().nextSeq, 60);
     reopened.close();
-    assert.throws(() => new FileFlash({ path, blockSize: 256, blockCount: 4 }), RangeError, 'geometry mismatch refused');
+    assert.throws(() => new FileFlash({ path, blockSize: 384, blockCount: 4 }), RangeError, 'an image of a size that is no whole number of blocks is refused');
+    assert.ok(Buffer.from(readFileSync(path)).equals(Buffer.from(mem.bytes)), 'and left as it was');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -115,6 +120,162 @@ test('SIGKILL during an append loop loses no record whose append returned', asyn
     for (const [seq, i] of acked) assert.equal(got.get(seq), new TextDecoder().decode(payload(i)), `record ${seq} survived`);
     assert.ok(q.stats().nextSeq > Math.max(...acked.keys()), 'sequence continues above every returned seq');
     assert.ok(full || got.size >= acked.size);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// ---- geometry change (a firmware update changes blockCount) ----
+
+const BLOCK = 512;
+const SECURITY_BLOCKS = 2;
+
+/** The agent's layout: telemetry first, security in the last SECURITY_BLOCKS blocks. */
+function agentQueues(flash: FlashPort): { telemetry: PersistentQueue; security: PersistentQueue } {
+  return {
+    telemetry: new PersistentQueue(new FlashRegion(flash, 0, flash.blockCount - SECURITY_BLOCKS), { whenFull: 'drop-oldest' }),
+    security: new PersistentQueue(new FlashRegion(flash, flash.blockCount - SECURITY_BLOCKS, SECURITY_BLOCKS), { whenFull: 'reject-new' }),
+  };
+}
+
+/** Writes `count` telemetry records (acking every 5th from the front) and 3 security events; returns what stays live. */
+function fillImage(path: string, blockCount: number, count: number) {
+  const flash = new FileFlash({ path, blockSize: BLOCK, blockCount });
+  const q = agentQueues(flash);
+  const ref = new RecordRef();
+  for (let i = 0; i < count; i++) {
+    q.telemetry.append(payload(i));
+    if (i % 5 === 4 && q.telemetry.first(ref)) q.telemetry.ack(ref);
+  }
+  for (let i = 0; i < 3; i++) q.security.append(new TextEncoder().encode(`{"event":"e${i}"}`));
+  // The newest telemetry record acknowledged too: its number must not come back.
+  const live = records(q.telemetry);
+  const result = { telemetry: live, security: records(q.security), telemetryNext: q.telemetry.stats().nextSeq, securityNext: q.security.stats().nextSeq };
+  flash.close();
+  return result;
+}
+
+function agentOn(flash: FlashPort, logs: string[]): Agent {
+  const ticks = new ManualTicks(1000, 0, 5_000);
+  const seeded = new SeededRandom(3);
+  return new Agent(
+    {
+      ticks,
+      timers: new ManualTimers(ticks),
+      random: { strong: true, fill: (b: Uint8Array) => seeded.fill(b) },
+      udp: new ScriptedUdp(),
+      http: { request: () => ({ cancel() {} }) },
+      flash,
+      kv: new MemoryKeyValue(),
+      log: (l) => logs.push(l),
+    },
+    {
+      thingName: 'dev-1',
+      region: 'eu-west-1',
+      roleAlias: 'role',
+      dataEndpoint: { host: 'data.example.com' },
+      credentialsEndpoint: { host: 'creds.example.com' },
+      timeServers: ['192.0.2.1'],
+      minSources: 1,
+      buildTimeMs: 1_700_000_000_000,
+      healthIntervalMs: 0,
+      securityBlocks: SECURITY_BLOCKS,
+    },
+  );
+}
+
+for (const [from, to, count] of [
+  [6, 12, 40],
+  [12, 7, 150],
+] as const) {
+  test(`blockCount ${from} -> ${to}: the agent migrates both queues, records and sequence numbers kept`, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'queue-geometry-'));
+    try {
+      const path = join(dir, 'flash.img');
+      const before = fillImage(path, from, count);
+      assert.ok(before.telemetry.size > 10 && before.security.size === 3);
+      const logs: string[] = [];
+      const flash = new FileFlash({ path, blockSize: BLOCK, blockCount: to });
+      assert.ok(flash.geometryChange !== null, 'the adapter offers the change instead of deleting the image');
+      const agent = agentOn(flash, logs);
+      assert.equal(flash.geometryChange, null, 'committed');
+      assert.ok(logs.some((l) => l.includes(`geometry changed from ${from} to ${to} blocks`)), 'logged');
+      assert.equal(readFileSync(path).length, BLOCK * to);
+      assert.ok(!existsSync(path + '.migrating'));
+      // The new queues number on after the old ones (the last records were acked: still not reused).
+      assert.equal(agent.telemetry({ after: 1 }), before.telemetryNext);
+      assert.equal(agent.securityEvent('after'), before.securityNext);
+      agent.stop();
+      flash.close();
+      const reopened = new FileFlash({ path, blockSize: BLOCK, blockCount: to });
+      assert.equal(reopened.geometryChange, null);
+      const q = agentQueues(reopened);
+      const got = records(q.telemetry);
+      const sec = records(q.security);
+      assert.equal(got.get(before.telemetryNext), '{"after":1}');
+      got.delete(before.telemetryNext);
+      sec.delete(before.securityNext);
+      assert.deepEqual(sec, before.security, 'every security event, same numbers');
+      if (to > from) {
+        assert.deepEqual(got, before.telemetry, 'every live telemetry record, same numbers, same order');
+      } else {
+        // Smaller: the newest that fit are kept (drop-oldest), the rest counted and logged.
+        const keys = [...before.telemetry.keys()];
+        const kept = [...got.keys()];
+        assert.ok(kept.length > 0 && kept.length < keys.length, `some kept (${kept.length}/${keys.length})`);
+        assert.deepEqual(kept, keys.slice(keys.length - kept.length), 'the newest ones, in order');
+        for (const k of kept) assert.equal(got.get(k), before.telemetry.get(k));
+        const line = logs.find((l) => l.startsWith('flash: migrated:'))!;
+        assert.match(line, new RegExp(`telemetry ${kept.length} live, 0 dead letters, ${keys.length - kept.length} dropped`));
+      }
+      reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('a crash during the migration leaves the old image usable; the next boot migrates again', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'queue-geometry-crash-'));
+  try {
+    const path = join(dir, 'flash.img');
+    const before = fillImage(path, 6, 30);
+    const oldBytes = readFileSync(path);
+    const flash = new FileFlash({ path, blockSize: BLOCK, blockCount: 10 });
+    const change = flash.geometryChange!;
+    assert.throws(() => flash.read(0, new Uint8Array(1), 0, 1), /migrate/, 'the port refuses calls until the migration commits');
+    // The power fails after a few writes into the new image.
+    let writes = 0;
+    const dying: FlashPort = {
+      blockSize: change.to.blockSize,
+      blockCount: change.to.blockCount,
+      erase: (b) => change.to.erase(b),
+      read: (o, into, s, l) => change.to.read(o, into, s, l),
+      write: (o, b, s, l) => {
+        if (++writes > 7) throw new Error('power cut');
+        change.to.write(o, b, s, l);
+      },
+    };
+    assert.throws(() => migrateAgentFlash(change.from, dying, SECURITY_BLOCKS), /power cut/);
+    flash.close(); // no commit: the process died
+    assert.ok(readFileSync(path).equals(oldBytes), 'the old image is untouched');
+    assert.ok(existsSync(path + '.migrating'), 'the incomplete copy is aside');
+    // Rolled back firmware (old geometry): all data there, the partial copy discarded.
+    const old = new FileFlash({ path, blockSize: BLOCK, blockCount: 6 });
+    assert.equal(old.geometryChange, null);
+    assert.ok(!existsSync(path + '.migrating'));
+    const q = agentQueues(old);
+    assert.deepEqual(records(q.telemetry), before.telemetry);
+    assert.deepEqual(records(q.security), before.security);
+    old.close();
+    // New firmware again: the migration starts over and completes.
+    const logs: string[] = [];
+    const again = new FileFlash({ path, blockSize: BLOCK, blockCount: 10 });
+    agentOn(again, logs).stop();
+    again.close();
+    const done = agentQueues(new FileFlash({ path, blockSize: BLOCK, blockCount: 10 }));
+    assert.deepEqual(records(done.telemetry), before.telemetry);
+    assert.deepEqual(records(done.security), before.security);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

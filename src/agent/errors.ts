@@ -1,5 +1,5 @@
 // Errors of the agent's own composition (configuration, wiring).
-export type AgentErrorCode = 'bad-config' | 'flash-range' | 'unsupported';
+export type AgentErrorCode = 'bad-config' | 'flash-range' | 'flash-migration' | 'unsupported';
 
 export class AgentError extends Error {
   override name = 'AgentError';

@@ -14,6 +14,10 @@
 //   8  u32 crc32 of bytes 2..8 and of the payload
 //  12  payload
 // Erased flash reads 0xFF, so "all 0xFF" after the last record is free space.
+// Sequence numbers increase along the chain but may skip: a migration
+// (PersistentQueue.copyFrom) copies only live records and dead letters, and
+// ends with an empty acknowledged record numbered nextSeq - 1 of the old queue
+// when its newest records were acknowledged, so numbers are never reused.
 
 export const BLOCK_MAGIC = 0x31425154; // 'TQB1' read as little-endian u32
 export const BLOCK_HEADER_BYTES = 16;

@@ -16,7 +16,10 @@
 // the append (counted). The queue stores payloads only, never signed requests.
 //
 // After any exception from the flash (e.g. a power cut) the instance refuses
-// every call: the device reboots and recovers with a new instance.
+// every call (QueueError 'queue-failed') until reopen() runs the recovery scan
+// again on the same flash: its in-memory view may no longer match the medium.
+// The owner decides when (QueueReopener in queue-reopen.ts retries with
+// backoff); onFailure tells it that the queue just failed.
 import { crc32Finish, crc32Update, CRC32_INIT } from './crc32.js';
 import { QueueError } from './errors.js';
 import {
@@ -45,6 +48,20 @@ export interface QueueOptions {
   maxPayloadBytes?: number;
   /** Largest number of blocks supported (bounds RAM: 8 bytes per block). Default 1024. */
   maxBlocks?: number;
+  /** Called (once per failure) when a flash exception puts the queue in the failed state. Must not throw. */
+  onFailure?: () => void;
+}
+
+/** What copyFrom() did. */
+export interface CopyResult {
+  /** Live records copied, sequence numbers kept. */
+  live: number;
+  /** Dead letters copied (still dead letters). */
+  deadLetters: number;
+  /** Live records that did not fit (drop-oldest: the oldest ones; counted in stats().dropped too). */
+  dropped: number;
+  /** Records of the source that failed their CRC (bit rot): undeliverable, not copied. */
+  corrupt: number;
 }
 
 /** Default bound on blocks per queue (per-block RAM is 8 bytes). */
@@ -60,6 +77,8 @@ export class RecordRef {
   length = 0;
   seq = 0;
   crc = 0;
+  /** State byte when it was found (STATE_LIVE for first()/next()). */
+  state = 0;
 }
 
 export interface QueueStats {
@@ -77,6 +96,12 @@ export interface QueueStats {
   discardedBlocks: number;
   /** Records found torn or corrupt at recovery (they were never acknowledged as stored). */
   tornRecords: number;
+  /** Flash exceptions that put this instance in the failed state. */
+  failures: number;
+  /** Successful reopen() calls after a failure. */
+  reopens: number;
+  /** True while the queue refuses every call (after a flash exception, until a reopen succeeds). */
+  failed: boolean;
 }
 
 export class PersistentQueue {
@@ -106,7 +131,10 @@ export class PersistentQueue {
   private rejected = 0;
   private discardedBlocks = 0;
   private tornRecords = 0;
-  private failed = false;
+  private failedState = false;
+  private failures = 0;
+  private reopens = 0;
+  private readonly onFailure: (() => void) | null;
 
   /** Opens the queue and runs the recovery scan. */
   constructor(flash: FlashPort, options: QueueOptions) {
@@ -130,7 +158,48 @@ export class PersistentQueue {
     this.blockCount = flash.blockCount;
     this.blockSeqOf = new Uint32Array(this.blockCount);
     this.blockEnd = new Uint32Array(this.blockCount);
+    this.onFailure = options.onFailure ?? null;
     this.guard(() => this.recover());
+  }
+
+  /** True while every call is refused (a flash exception happened; reopen() has not succeeded since). */
+  get failed(): boolean {
+    return this.failedState;
+  }
+
+  /**
+   * Runs the recovery scan again on the same flash and, when it completes,
+   * accepts calls again. Returns false (still failed, counted) when the flash
+   * throws again. Cursors from before stay valid if their block is still
+   * chained (blocks keep their generation on flash). Never throws.
+   */
+  reopen(): boolean {
+    this.blockSeqOf.fill(0);
+    this.blockEnd.fill(0);
+    this.head = -1;
+    this.tail = -1;
+    this.headOffset = 0;
+    this.headOpen = false;
+    this.nextBlockSeq = 1;
+    this.nextSeq = 0;
+    this.frontBlock = -1;
+    this.frontOffset = 0;
+    this.live = 0;
+    this.dead = 0;
+    // dropped/rejected are counters since the instance started: kept; the
+    // recovery counters describe the last scan.
+    this.discardedBlocks = 0;
+    this.tornRecords = 0;
+    this.failedState = true;
+    try {
+      this.recover();
+    } catch {
+      this.failures++;
+      return false;
+    }
+    this.failedState = false;
+    this.reopens++;
+    return true;
   }
 
   /** Bytes of RAM held by this instance's buffers (fields not included). */
@@ -147,6 +216,9 @@ export class PersistentQueue {
       nextSeq: this.nextSeq,
       discardedBlocks: this.discardedBlocks,
       tornRecords: this.tornRecords,
+      failures: this.failures,
+      reopens: this.reopens,
+      failed: this.failedState,
     };
   }
 
@@ -166,30 +238,83 @@ export class PersistentQueue {
       throw new QueueError('record-too-large', `payload of ${length} bytes exceeds ${this.maxPayloadBytes}`);
     }
     if (this.nextSeq >= MAX_SEQ) throw new QueueError('sequence-exhausted', 'no sequence numbers left');
-    return this.guard(() => {
-      if (this.head < 0 || !this.headOpen || this.headOffset + RECORD_HEADER_BYTES + length > this.blockSize) {
-        this.openNewHead();
+    return this.guard(() => this.put(this.nextSeq, STATE_LIVE, bytes, start, end));
+  }
+
+  /**
+   * Copies the live records and dead letters of `source` (another queue, e.g.
+   * over the image of the old geometry) into this queue, which must be empty
+   * and never used: same order, same sequence numbers, dead letters stay dead
+   * letters; afterwards this queue numbers on from source's nextSeq. When they
+   * do not all fit, the full policy decides: 'drop-oldest' keeps the newest
+   * (the rest counted in the result and in stats().dropped); 'reject-new'
+   * refuses with QueueError 'queue-full' (nothing of the source is changed;
+   * this queue's flash then holds a partial copy the caller must discard).
+   * A record larger than this queue's maxPayloadBytes is refused likewise
+   * ('record-too-large'): stored data is never cut.
+   */
+  copyFrom(source: PersistentQueue): CopyResult {
+    this.checkUsable();
+    source.checkUsable();
+    if (this.head >= 0 || this.nextSeq !== 0) throw new QueueError('not-empty', 'copyFrom needs a fresh queue');
+    const result: CopyResult = { live: 0, deadLetters: 0, dropped: 0, corrupt: 0 };
+    const ref = new RecordRef();
+    const buf = new Uint8Array(source.maxPayloadBytes);
+    const droppedBefore = this.dropped;
+    let last = -1;
+    for (let ok = source.firstStored(ref); ok; ok = source.nextStored(ref)) {
+      if (ref.length > this.maxPayloadBytes) throw new QueueError('record-too-large', `record ${ref.seq} has ${ref.length} bytes, more than ${this.maxPayloadBytes}`);
+      try {
+        source.read(ref, buf, 0);
+      } catch (e) {
+        if (!(e instanceof QueueError && e.code === 'record-corrupt')) throw e;
+        result.corrupt++;
+        continue;
       }
-      const seq = this.nextSeq;
-      const h = this.header;
-      h[0] = RECORD_MAGIC;
-      h[1] = STATE_LIVE;
-      writeU16(h, 2, length);
-      writeU32(h, 4, seq);
-      const crc = crc32Finish(crc32Update(crc32Update(CRC32_INIT, h, 2, 8), bytes, start, end));
-      writeU32(h, 8, crc);
-      const at = this.head * this.blockSize + this.headOffset;
-      // Header first, then payload: a cut anywhere leaves a CRC mismatch or
-      // a length running into 0xFF bytes, both rejected by recovery.
-      this.flash.write(at, h, 0, RECORD_HEADER_BYTES);
-      if (length > 0) this.flash.write(at + RECORD_HEADER_BYTES, bytes, start, length);
-      this.headOffset += RECORD_HEADER_BYTES + length;
-      this.blockEnd[this.head] = this.headOffset;
-      this.nextSeq = seq + 1;
+      this.guard(() => this.put(ref.seq, ref.state, buf, 0, ref.length));
+      if (ref.state === STATE_LIVE) result.live++;
+      else result.deadLetters++;
+      last = ref.seq;
+    }
+    // Acknowledged records are not copied, but their numbers stay used: an
+    // empty acknowledged record carries the sequence floor (the cloud may
+    // deduplicate on seq, so numbers are never given out twice).
+    const floor = source.nextSeq;
+    if (floor > 0 && last < floor - 1) this.guard(() => this.put(floor - 1, STATE_ACKED, buf, 0, 0));
+    result.dropped = this.dropped - droppedBefore;
+    result.live -= result.dropped;
+    return result;
+  }
+
+  /** Writes one record with sequence number `seq` (>= nextSeq) and state `state`; returns seq. */
+  private put(seq: number, state: number, bytes: Uint8Array, start: number, end: number): number {
+    const length = end - start;
+    this.nextSeq = seq;
+    if (this.head < 0 || !this.headOpen || this.headOffset + RECORD_HEADER_BYTES + length > this.blockSize) {
+      this.openNewHead();
+    }
+    const h = this.header;
+    h[0] = RECORD_MAGIC;
+    h[1] = state;
+    writeU16(h, 2, length);
+    writeU32(h, 4, seq);
+    const crc = crc32Finish(crc32Update(crc32Update(CRC32_INIT, h, 2, 8), bytes, start, end));
+    writeU32(h, 8, crc);
+    const at = this.head * this.blockSize + this.headOffset;
+    // Header first, then payload: a cut anywhere leaves a CRC mismatch or
+    // a length running into 0xFF bytes, both rejected by recovery.
+    this.flash.write(at, h, 0, RECORD_HEADER_BYTES);
+    if (length > 0) this.flash.write(at + RECORD_HEADER_BYTES, bytes, start, length);
+    this.headOffset += RECORD_HEADER_BYTES + length;
+    this.blockEnd[this.head] = this.headOffset;
+    this.nextSeq = seq + 1;
+    if (state === STATE_LIVE) {
       this.live++;
       if (this.frontBlock < 0) this.setFront(this.head, at - this.head * this.blockSize);
-      return seq;
-    });
+    } else if (state === STATE_DEAD_LETTER) {
+      this.dead++;
+    }
+    return seq;
   }
 
   /** Fills `ref` with the oldest live record; false when there is none. */
@@ -261,8 +386,18 @@ export class PersistentQueue {
     this.frontOffset = offset;
   }
 
-  /** Finds the first live record at or after (block, offset) in chain order. */
-  private scan(block: number, offset: number, ref: RecordRef): boolean {
+  /** Like first(), but dead letters are found too (ref.state tells which). */
+  private firstStored(ref: RecordRef): boolean {
+    if (this.tail < 0) return false;
+    return this.guard(() => this.scan(this.tail, BLOCK_HEADER_BYTES, ref, true));
+  }
+
+  private nextStored(ref: RecordRef): boolean {
+    return this.guard(() => this.scan(ref.block, ref.offset + RECORD_HEADER_BYTES + ref.length, ref, true));
+  }
+
+  /** Finds the first live record (or dead letter too, withDead) at or after (block, offset) in chain order. */
+  private scan(block: number, offset: number, ref: RecordRef, withDead = false): boolean {
     let b = block;
     let o = offset;
     const h = this.header;
@@ -273,7 +408,8 @@ export class PersistentQueue {
       for (let steps = 0; o + RECORD_HEADER_BYTES <= end && steps < limit; steps++) {
         this.flash.read(b * this.blockSize + o, h, 0, RECORD_HEADER_BYTES);
         const length = readU16(h, 2);
-        if (h[1] === STATE_LIVE) {
+        if (h[1] === STATE_LIVE || (withDead && h[1] === STATE_DEAD_LETTER)) {
+          ref.state = h[1]!;
           ref.block = b;
           ref.blockSeq = this.blockSeqOf[b]!;
           ref.offset = o;
@@ -453,14 +589,24 @@ export class PersistentQueue {
   }
 
   private checkUsable(): void {
-    if (this.failed) throw new QueueError('queue-failed', 'a flash operation failed earlier: reopen the queue');
+    if (this.failedState) throw new QueueError('queue-failed', 'a flash operation failed earlier: reopen the queue');
   }
 
   private guard<T>(fn: () => T): T {
     try {
       return fn();
     } catch (e) {
-      if (!(e instanceof QueueError)) this.failed = true;
+      if (!(e instanceof QueueError) && !this.failedState) {
+        this.failedState = true;
+        this.failures++;
+        if (this.onFailure !== null) {
+          try {
+            this.onFailure();
+          } catch {
+            // The owner's hook must not throw; the failure is counted either way.
+          }
+        }
+      }
       throw e;
     }
   }

@@ -179,5 +179,51 @@ const suite: PortableSuite = () => [
       t.deepEqual(drain(new PersistentQueue(flash, dropOldest), false), [[0, [0x6f, 0x6b]]]);
     },
   },
+  {
+    name: 'copyFrom keeps order, sequence numbers and dead letters, and numbers on after acknowledged records',
+    run(t) {
+      const src = new PersistentQueue(new MemoryFlash({ blockSize: 64, blockCount: 4 }), dropOldest);
+      for (let i = 0; i < 6; i++) src.append(new Uint8Array([i, i]));
+      const ref = new RecordRef();
+      src.first(ref);
+      src.ack(ref); // seq 0 acked
+      src.next(ref);
+      src.deadLetter(ref); // seq 1 dead letter
+      // Acknowledge the newest (seq 5) too: its number must not be handed out again.
+      while (ref.seq !== 5) t.ok(src.next(ref));
+      src.ack(ref);
+      const flash = new MemoryFlash({ blockSize: 128, blockCount: 3 });
+      const dst = new PersistentQueue(flash, dropOldest);
+      const r = dst.copyFrom(src);
+      t.deepEqual(r, { live: 3, deadLetters: 1, dropped: 0, corrupt: 0 });
+      t.deepEqual(drain(dst, false), [[2, [2, 2]], [3, [3, 3]], [4, [4, 4]]]);
+      t.equal(dst.stats().nextSeq, 6, 'continues after the acked seq 5');
+      const again = new PersistentQueue(flash, dropOldest);
+      t.deepEqual(again.stats().deadLetters, 1, 'the dead letter is stored');
+      t.equal(again.stats().nextSeq, 6, 'the floor survives a reboot');
+      t.equal(again.append(new Uint8Array([9])), 6);
+    },
+  },
+  {
+    name: 'copyFrom into a smaller queue: drop-oldest keeps the newest (counted); reject-new refuses',
+    run(t) {
+      const src = new PersistentQueue(new MemoryFlash({ blockSize: 64, blockCount: 6 }), dropOldest);
+      for (let i = 0; i < 12; i++) src.append(new Uint8Array([i, i, i, i, i, i, i, i, i, i, i, i]));
+      const all = drain(src, false);
+      t.equal(all.length, 12, 'the source holds all 12');
+      const dst = new PersistentQueue(new MemoryFlash({ blockSize: 64, blockCount: 3 }), dropOldest);
+      const r = dst.copyFrom(src);
+      const kept = drain(dst, false);
+      t.equal(r.live, kept.length);
+      t.equal(r.dropped, all.length - kept.length);
+      t.ok(r.dropped > 0 && kept.length > 0);
+      t.deepEqual(kept, all.slice(all.length - kept.length), 'the newest, same numbers');
+      t.equal(dst.stats().dropped, r.dropped);
+      const strict = new PersistentQueue(new MemoryFlash({ blockSize: 64, blockCount: 3 }), { whenFull: 'reject-new' });
+      t.throws(() => strict.copyFrom(src), isCode('queue-full'));
+      t.deepEqual(drain(src, false), all, 'the source is unchanged');
+      t.throws(() => dst.copyFrom(src), isCode('not-empty'), 'only into a fresh queue');
+    },
+  },
 ];
 export default suite;

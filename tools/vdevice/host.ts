@@ -7,10 +7,13 @@ import { request as httpsRequest } from 'node:https';
 import type { ClientRequest } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import { closeSync, existsSync, openSync, readFileSync, readSync, writeSync, writeFileSync, ftruncateSync, fstatSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, writeSync, writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { XsWorker } from '../xs/worker.js';
 import { decodeFrame, encodeFrame } from '../../src/platform/xs/bridge.js';
+import { FileFlash } from '../../src/platform/node/flash-file.js';
+import { migrateAgentFlash } from '../../src/agent/flash-region.js';
+import { DEFAULT_SECURITY_BLOCKS } from '../../src/agent/config.js';
 
 export interface VirtualDeviceOptions {
   /** Firmware bundle (IIFE) to evaluate, e.g. build/xs/vdevice.js. */
@@ -60,12 +63,33 @@ export class VirtualDevice {
 
   constructor(private readonly options: VirtualDeviceOptions) {
     this.worker = new XsWorker({ onCommand: (m) => this.handle(m), onPrint: (l) => options.onLog?.(`[print] ${l}`) });
-    const size = options.flashBlockSize * options.flashBlockCount;
-    if (!existsSync(options.flashFile)) writeFileSync(options.flashFile, Buffer.alloc(size, 0xff));
+    this.prepareFlash();
     this.flashFd = openSync(options.flashFile, 'r+');
-    if (fstatSync(this.flashFd).size !== size) ftruncateSync(this.flashFd, size);
     this.kv = existsSync(options.kvFile) ? (JSON.parse(readFileSync(options.kvFile, 'utf8')) as Record<string, string>) : {};
     this.tickBase = options.tickStart ?? 0;
+  }
+
+  /**
+   * Creates the flash image when missing. An image of another size (the
+   * options changed flashBlockCount) is never cut or deleted: the agent's two
+   * queues are migrated into the new geometry (the old image is replaced only
+   * once the copy is complete and synced), as the firmware does on a board.
+   */
+  private prepareFlash(): void {
+    const o = this.options;
+    const flash = new FileFlash({ path: o.flashFile, blockSize: o.flashBlockSize, blockCount: o.flashBlockCount, sync: true });
+    try {
+      const change = flash.geometryChange;
+      if (change !== null) {
+        const raw = o.config.securityBlocks;
+        const securityBlocks = typeof raw === 'number' ? raw : DEFAULT_SECURITY_BLOCKS;
+        const moved = migrateAgentFlash(change.from, change.to, securityBlocks);
+        change.commit();
+        o.onLog?.(`[host] flash image ${change.from.blockCount} -> ${o.flashBlockCount} blocks: ${moved.map((m) => `${m.queue} ${m.live} live, ${m.dropped} dropped, next seq ${m.nextSeq}`).join('; ')}`);
+      }
+    } finally {
+      flash.close();
+    }
   }
 
   /** Evaluates the firmware; it installs handleCommand and starts its own timers. */
