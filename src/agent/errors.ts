@@ -1,5 +1,10 @@
 // Errors of the agent's own composition (configuration, wiring).
-export type AgentErrorCode = 'bad-config' | 'flash-range' | 'unsupported';
+export type AgentErrorCode =
+  | 'bad-config'
+  | 'flash-range'
+  | 'unsupported'
+  /** The random port is not cryptographically strong and the config is not in development mode. */
+  | 'weak-random';
 
 export class AgentError extends Error {
   override name = 'AgentError';
