@@ -56,10 +56,11 @@ const at = (field: string): string => `config.${field}`;
 function timeServers(value: unknown): SntpServer[] {
   const path = at('timeServers');
   const servers = v.list(value, path, 1, MAX_TIME_SERVERS, fail).map((s, i) => v.timeServer(s, `${path}[${i}]`, fail, DEFAULT_NTP_PORT));
-  // The same server twice would count as two agreeing sources.
+  // The same server twice would count as two agreeing sources. (One address
+  // on several ports is allowed: local test servers all live on loopback.)
   for (let i = 1; i < servers.length; i++) {
     for (let j = 0; j < i; j++) {
-      if (servers[i]!.address === servers[j]!.address) fail(`${path}[${i}]`, `same address as ${path}[${j}]`);
+      if (servers[i]!.address === servers[j]!.address && servers[i]!.port === servers[j]!.port) fail(`${path}[${i}]`, `same server as ${path}[${j}]`);
     }
   }
   return servers;

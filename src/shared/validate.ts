@@ -6,7 +6,7 @@
 // `fail`, so every caller keeps its own error type. A missing value (undefined,
 // null or '') is reported as "required". Messages never echo the value: some
 // settings are secrets.
-import { MAX_ROLE_ALIAS_CHARS, MAX_THING_NAME_CHARS, MAX_TOPIC_BYTES } from './aws-limits.js';
+import { MAX_ROLE_ALIAS_CHARS, MAX_THING_NAME_CHARS, MAX_TOPIC_BYTES, MAX_TOPIC_SLASHES } from './aws-limits.js';
 import { UTF8_LONE_SURROGATE, utf8Length } from '../sigv4/utf8.js';
 
 /** Throws the caller's error for `path`; never returns. */
@@ -223,14 +223,17 @@ export function timeServer(value: unknown, path: string, fail: Fail, defaultPort
 }
 
 /**
- * An MQTT topic to publish to: 1..MAX_TOPIC_BYTES bytes of UTF-8, no
- * wildcard ('#', '+'), no NUL, no lone surrogate (it has no UTF-8 form).
+ * An MQTT topic to publish to: 1..MAX_TOPIC_BYTES bytes of UTF-8, at most
+ * MAX_TOPIC_SLASHES '/', no wildcard ('#', '+'), no NUL, no lone surrogate
+ * (it has no UTF-8 form).
  */
 export function isTopic(value: unknown): boolean {
   if (typeof value !== 'string' || value.length < 1) return false;
+  let slashes = 0;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if (c === 0x23 || c === 0x2b || c === 0) return false;
+    if (c === 0x2f && ++slashes > MAX_TOPIC_SLASHES) return false;
   }
   const bytes = utf8Length(value);
   return bytes !== UTF8_LONE_SURROGATE && bytes <= MAX_TOPIC_BYTES;
@@ -238,6 +241,6 @@ export function isTopic(value: unknown): boolean {
 
 export function topic(value: unknown, path: string, fail: Fail): string {
   const s = requiredString(value, path, fail);
-  if (!isTopic(s)) fail(path, `must be 1..${MAX_TOPIC_BYTES} bytes of UTF-8 without '#', '+' or NUL`);
+  if (!isTopic(s)) fail(path, `must be 1..${MAX_TOPIC_BYTES} bytes of UTF-8 with at most ${MAX_TOPIC_SLASHES} '/' and no '#', '+' or NUL`);
   return s;
 }

@@ -169,7 +169,8 @@ const suite: PortableSuite = () => [
       const bad = ['1.2.3.4:123:999', '1.2.3.4:', '1.2.3.4:0', '1.2.3.4:65536', '1.2.3.4:+12', '1.2.3.4:1e2', '1.2.3.256', '1.2.3', '1.2.3.4.5', '01.2.3.4', 'time.aws.com', ' 1.2.3.4', '::1', 'a.b.c.d'];
       for (const s of bad) refusedAt(t, withField('timeServers', ['192.0.2.1', '192.0.2.2', s]), 'config.timeServers[2]', null, s);
       refusedAt(t, withField('timeServers', ['192.0.2.1', 1234]), 'config.timeServers[1]', null, 'a number');
-      refusedAt(t, withField('timeServers', ['192.0.2.1', '192.0.2.2', '192.0.2.1:124']), 'config.timeServers[2]', /timeServers\[0\]/, 'duplicate address');
+      refusedAt(t, withField('timeServers', ['192.0.2.1', '192.0.2.2', '192.0.2.1:123']), 'config.timeServers[2]', /timeServers\[0\]/, 'the same server twice');
+      t.equal(parseAgentConfig(withField('timeServers', ['127.0.0.1:1231', '127.0.0.1:1232'])).timeServers.length, 2, 'one address, two ports');
       refusedAt(t, withField('timeServers', []), 'config.timeServers', null, 'none');
       refusedAt(t, withField('timeServers', '192.0.2.1'), 'config.timeServers', null, 'not a list');
       t.deepEqual(parseAgentConfig(withField('timeServers', ['0.0.0.1:65535', '255.255.255.255:1'])).timeServers, [
@@ -194,12 +195,12 @@ const suite: PortableSuite = () => [
     },
   },
   {
-    name: 'topics: at most 256 bytes of UTF-8, no wildcard, no NUL, no lone surrogate',
+    name: 'topics: at most 256 bytes of UTF-8 and 7 slashes, no wildcard, no NUL, no lone surrogate',
     run(t) {
-      const refused = ['a/#', 'a/+/b', 'a\u0000b', 'x'.repeat(257), '\u00e9'.repeat(129), 'a\ud800b', 'a\udc00'];
+      const refused = ['a/#', 'a/+/b', 'a\u0000b', 'x'.repeat(257), '\u00e9'.repeat(129), 'a\ud800b', 'a\udc00', 'a/b/c/d/e/f/g/h/i'];
       for (const s of refused) refusedAt(t, withField('telemetryTopic', s), 'config.telemetryTopic', null, `topic of ${s.length} chars`);
       refusedAt(t, withField('securityTopic', 'dt/#'), 'config.securityTopic', null, 'security wildcard');
-      for (const s of ['x'.repeat(256), '\u00e9'.repeat(128), '\ud83d\ude00'.repeat(64), 'dt/dev-1/t\u00e9l\u00e9m\u00e9trie']) {
+      for (const s of ['x'.repeat(256), '\u00e9'.repeat(128), '\ud83d\ude00'.repeat(64), 'dt/dev-1/t\u00e9l\u00e9m\u00e9trie', 'a/b/c/d/e/f/g/h']) {
         t.equal(parseAgentConfig(withField('telemetryTopic', s)).telemetryTopic, s, `accepted: ${s.length} chars`);
       }
     },
