@@ -57,6 +57,8 @@ export interface AgentStatus {
   queueReopens: number;
   time: TimeReading;
   health: UploaderHealth;
+  /** The config's development mode (a weak random port accepted): never true on a production device. */
+  developmentMode: boolean;
 }
 
 const STREAM_TELEMETRY = 'telemetry';
@@ -85,9 +87,18 @@ export class Agent {
 
   constructor(ports: AgentPorts, rawConfig: unknown) {
     const config = parseAgentConfig(rawConfig);
+    const log = ports.log;
+    // The SNTP nonce is the only defence against off-path time spoofing: a
+    // predictable random source is accepted only when the build says so.
+    const strong = ports.random.strong === true;
+    if (!strong && !config.developmentMode) {
+      throw new AgentError('weak-random', 'the random port is not cryptographically strong; set config.developmentMode to run anyway (never in production)');
+    }
+    if (config.developmentMode) {
+      log(`agent: WARNING: DEVELOPMENT MODE: ${strong ? 'random port is strong, but' : 'random port is NOT cryptographically strong (SNTP nonces are predictable);'} not for production`);
+    }
     this.config = config;
     this.ports = ports;
-    const log = ports.log;
 
     // 1. Secure time.
     let resync = (): void => {};
@@ -184,7 +195,7 @@ export class Agent {
       transport,
       clock: this.clock,
       credentials: this.credentials,
-      timer: ports.timers,
+      timer: this.afterEachCallback(ports.timers, () => this.logHoldChange()),
       random: ports.random,
       maxBoundMs: config.maxBoundMs,
       healthIntervalMs: config.healthIntervalMs,
@@ -198,6 +209,7 @@ export class Agent {
     this.sync.start();
     this.credentials.start();
     this.uploader.start();
+    this.logHoldChange();
     this.sampling = true;
     this.scheduleSample();
   }
@@ -228,10 +240,7 @@ export class Agent {
 
   status(): AgentStatus {
     const health = this.uploader.health();
-    if (health.lastFailClosed !== this.lastGate) {
-      this.lastGate = health.lastFailClosed;
-      if (this.lastGate !== null) this.ports.log(`uploader: holding data back: ${this.lastGate}`);
-    }
+    this.logHoldChange(health);
     this.logTimeState();
     return {
       uptimeMs: this.clock.monoNow() - this.bootMono,
@@ -242,6 +251,32 @@ export class Agent {
       queueReopens: this.queues[STREAM_TELEMETRY]!.stats().reopens + this.queues[STREAM_SECURITY]!.stats().reopens,
       time: this.clock.now(),
       health,
+      developmentMode: this.config.developmentMode,
+    };
+  }
+
+  /**
+   * Logs when the uploader starts holding data back (its fail-closed reason)
+   * or stops. Runs after each of the uploader's timer callbacks, which is
+   * where it re-checks a closed gate, so no one has to poll status().
+   */
+  private logHoldChange(health: UploaderHealth = this.uploader.health()): void {
+    const holding = health.state === 'gated' ? health.lastFailClosed : null;
+    if (holding === this.lastGate) return;
+    const was = this.lastGate;
+    this.lastGate = holding;
+    this.ports.log(holding !== null ? `uploader: holding data back: ${holding}` : `uploader: no longer holding data back (was: ${was})`);
+  }
+
+  /** The same timer port, running `after` once each callback has returned. */
+  private afterEachCallback(timers: TimerPort, after: () => void): TimerPort {
+    return {
+      set: (callback, delayMs) =>
+        timers.set(() => {
+          callback();
+          after();
+        }, delayMs),
+      clear: (handle) => timers.clear(handle),
     };
   }
 

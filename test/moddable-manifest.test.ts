@@ -157,3 +157,29 @@ test('ESP32 partition table: aligned, ordered, inside 4 MiB, with the queue part
     assert.ok(m.include.includes('$(MODULES)/files/flash/manifest.json'), 'raw flash module included');
   }
 });
+
+test('each board states development mode explicitly: off only with a hardware RNG', () => {
+  // The agent refuses a random port that is not strong unless development mode is on
+  // (src/agent.ts): a board without a hardware RNG must say so, an ESP32 must not need it.
+  for (const b of boards) {
+    const board = readJson(join(root, 'boards', b, 'agent.json')).config.board;
+    assert.equal(typeof board.developmentMode, 'boolean', `${b}: developmentMode is stated`);
+    if (!board.randomIsHardware) assert.equal(board.developmentMode, true, `${b}: no hardware RNG, so development mode`);
+  }
+  for (const b of ['esp32', 'esp32-nodemcu']) {
+    const board = readJson(join(root, 'boards', b, 'agent.json')).config.board;
+    assert.equal(board.randomIsHardware, true, `${b}: esp_random() is the hardware RNG`);
+    assert.equal(board.developmentMode, false, `${b}: production mode`);
+  }
+  for (const b of ['pico_w', 'simulator']) assert.equal(readJson(join(root, 'boards', b, 'agent.json')).config.board.developmentMode, true, `${b}: libc rand()`);
+});
+
+test('every core directory is a module of the firmware, and preloaded', () => {
+  // A core module importing ../shared/x resolves to the module `shared/x`: each src/<dir> needs its mapping.
+  const dirs = readdirSync(join(root, 'src'), { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'platform').map((d) => d.name);
+  assert.ok(dirs.includes('shared'));
+  for (const d of dirs) {
+    assert.equal(manifest.modules[`${d}/*`], `./src/${d}/*`, `modules maps ${d}/*`);
+    assert.ok((manifest.preload as string[]).includes(`${d}/*`), `${d}/* is preloaded`);
+  }
+});

@@ -3,11 +3,10 @@
 // Parsed strictly: a bad field is an AgentError naming it, before anything starts.
 import { AgentError } from './errors.js';
 import type { SntpServer } from '../time/index.js';
+import * as v from '../shared/validate.js';
+import { DEFAULT_NTP_PORT } from '../shared/validate.js';
 
-export interface Endpoint {
-  host: string;
-  port: number;
-}
+export type Endpoint = v.HostPort;
 
 export interface AgentConfig {
   thingName: string;
@@ -29,81 +28,72 @@ export interface AgentConfig {
   sleepPhiPpm: number;
   maxTickStepMs: number;
   securityBlocks: number;
+  /**
+   * Accept a random port that is not cryptographically strong (libc rand() on
+   * Pico W and the simulator). Predictable SNTP nonces let an off-path
+   * attacker spoof time: never set on a production build. Logged at boot and
+   * shown in status().
+   */
+  developmentMode: boolean;
 }
 
 export const DEFAULT_SAMPLE_INTERVAL_MS = 60_000;
 export const DEFAULT_AGENT_HEALTH_INTERVAL_MS = 60_000;
 export const DEFAULT_SECURITY_BLOCKS = 2;
-export const DEFAULT_NTP_PORT = 123;
+export const DEFAULT_MIN_SOURCES = 2;
+export { DEFAULT_NTP_PORT };
 /** At most this many time servers (the selection is bounded too). */
 export const MAX_TIME_SERVERS = 8;
 
 type Raw = Record<string, unknown>;
 
-function fail(field: string, why: string): never {
-  throw new AgentError('bad-config', `config.${field}: ${why}`);
-}
+const fail: v.Fail = (path, why) => {
+  throw new AgentError('bad-config', `${path}: ${why}`);
+};
 
-function str(raw: Raw, field: string, pattern: RegExp, fallback?: string): string {
-  const v = raw[field] ?? fallback;
-  if (typeof v !== 'string' || !pattern.test(v)) fail(field, `must match ${pattern.source}`);
-  return v;
-}
+const at = (field: string): string => `config.${field}`;
 
-function num(raw: Raw, field: string, min: number, max: number, fallback?: number): number {
-  const v = raw[field] ?? fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) fail(field, `must be a number in [${min}, ${max}]`);
-  return v;
-}
-
-const HOST = /^[A-Za-z0-9.-]{1,253}$/;
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
-function endpoint(raw: Raw, field: string): Endpoint {
-  const v = raw[field];
-  if (typeof v !== 'object' || v === null) fail(field, 'must be {host, port}');
-  const e = v as Raw;
-  return { host: str(e, 'host', HOST), port: num(e, 'port', 1, 65535, 443) };
-}
-
-function timeServer(text: unknown, i: number): SntpServer {
-  if (typeof text !== 'string') fail(`timeServers[${i}]`, 'must be "IP" or "IP:PORT"');
-  const [address, port] = text.split(':');
-  const m = IPV4.exec(address ?? '');
-  // SNTP replies are matched against the address we queried: names must be resolved before.
-  if (!m || m.slice(1).some((o) => Number(o) > 255)) fail(`timeServers[${i}]`, 'must be an IPv4 literal, optionally with :PORT');
-  const p = port === undefined ? DEFAULT_NTP_PORT : Number(port);
-  if (!(Number.isInteger(p) && p >= 1 && p <= 65535)) fail(`timeServers[${i}]`, 'bad port');
-  return { address: address!, port: p };
+function timeServers(value: unknown): SntpServer[] {
+  const path = at('timeServers');
+  const servers = v.list(value, path, 1, MAX_TIME_SERVERS, fail).map((s, i) => v.timeServer(s, `${path}[${i}]`, fail, DEFAULT_NTP_PORT));
+  // The same server twice would count as two agreeing sources. (One address
+  // on several ports is allowed: local test servers all live on loopback.)
+  for (let i = 1; i < servers.length; i++) {
+    for (let j = 0; j < i; j++) {
+      if (servers[i]!.address === servers[j]!.address && servers[i]!.port === servers[j]!.port) fail(`${path}[${i}]`, `same server as ${path}[${j}]`);
+    }
+  }
+  return servers;
 }
 
 export function parseAgentConfig(input: unknown): AgentConfig {
-  if (typeof input !== 'object' || input === null) throw new AgentError('bad-config', 'config must be an object');
+  if (v.isMissing(input)) fail('config', 'required');
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) fail('config', 'must be an object');
   const raw = input as Raw;
-  const thingName = str(raw, 'thingName', /^[A-Za-z0-9_.:-]{1,128}$/);
-  const servers = raw.timeServers;
-  if (!Array.isArray(servers) || servers.length < 1 || servers.length > MAX_TIME_SERVERS) fail('timeServers', `must list 1..${MAX_TIME_SERVERS} servers`);
-  const transport = raw.transport ?? 'https';
-  if (transport !== 'https' && transport !== 'mqtt') fail('transport', 'must be "https" or "mqtt"');
+  const thingName = v.thingName(raw.thingName, at('thingName'), fail);
+  const servers = timeServers(raw.timeServers);
+  const minSources = v.integerInRange(raw.minSources ?? DEFAULT_MIN_SOURCES, at('minSources'), 1, MAX_TIME_SERVERS, fail);
+  if (minSources > servers.length) fail(at('minSources'), `must be at most the number of time servers (${servers.length})`);
   return {
     thingName,
-    region: str(raw, 'region', /^[a-z0-9-]{1,32}$/),
-    roleAlias: str(raw, 'roleAlias', /^[A-Za-z0-9=,@_.+-]{1,128}$/),
-    dataEndpoint: endpoint(raw, 'dataEndpoint'),
-    credentialsEndpoint: endpoint(raw, 'credentialsEndpoint'),
-    timeServers: servers.map(timeServer),
-    transport,
-    publishService: str(raw, 'publishService', /^(iotdata|iotdevicegateway)$/, 'iotdata'),
-    telemetryTopic: str(raw, 'telemetryTopic', /^[^#+\u0000]{1,256}$/, `dt/${thingName}/telemetry`),
-    securityTopic: str(raw, 'securityTopic', /^[^#+\u0000]{1,256}$/, `dt/${thingName}/security`),
-    sampleIntervalMs: num(raw, 'sampleIntervalMs', 10, 86_400_000, DEFAULT_SAMPLE_INTERVAL_MS),
-    healthIntervalMs: num(raw, 'healthIntervalMs', 0, 86_400_000, DEFAULT_AGENT_HEALTH_INTERVAL_MS),
-    buildTimeMs: num(raw, 'buildTimeMs', 1_600_000_000_000, 4_102_444_800_000),
-    minSources: num(raw, 'minSources', 1, MAX_TIME_SERVERS, 2),
-    maxBoundMs: num(raw, 'maxBoundMs', 1, 300_000, 60_000),
-    phiPpm: num(raw, 'phiPpm', 0, 100_000, 50),
-    sleepPhiPpm: num(raw, 'sleepPhiPpm', 0, 1_000_000, 50_000),
-    maxTickStepMs: num(raw, 'maxTickStepMs', 1, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
-    securityBlocks: num(raw, 'securityBlocks', 2, 1024, DEFAULT_SECURITY_BLOCKS),
+    region: v.region(raw.region, at('region'), fail),
+    roleAlias: v.roleAlias(raw.roleAlias, at('roleAlias'), fail),
+    dataEndpoint: v.endpoint(raw.dataEndpoint, at('dataEndpoint'), fail),
+    credentialsEndpoint: v.endpoint(raw.credentialsEndpoint, at('credentialsEndpoint'), fail),
+    timeServers: servers,
+    transport: v.oneOf(raw.transport ?? 'https', at('transport'), ['https', 'mqtt'], fail),
+    publishService: v.oneOf(raw.publishService ?? 'iotdata', at('publishService'), ['iotdata', 'iotdevicegateway'], fail),
+    telemetryTopic: v.topic(raw.telemetryTopic ?? `dt/${thingName}/telemetry`, at('telemetryTopic'), fail),
+    securityTopic: v.topic(raw.securityTopic ?? `dt/${thingName}/security`, at('securityTopic'), fail),
+    sampleIntervalMs: v.numberInRange(raw.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS, at('sampleIntervalMs'), 10, 86_400_000, fail),
+    healthIntervalMs: v.numberInRange(raw.healthIntervalMs ?? DEFAULT_AGENT_HEALTH_INTERVAL_MS, at('healthIntervalMs'), 0, 86_400_000, fail),
+    buildTimeMs: v.numberInRange(raw.buildTimeMs, at('buildTimeMs'), 1_600_000_000_000, 4_102_444_800_000, fail),
+    minSources,
+    maxBoundMs: v.numberInRange(raw.maxBoundMs ?? 60_000, at('maxBoundMs'), 1, 300_000, fail),
+    phiPpm: v.numberInRange(raw.phiPpm ?? 50, at('phiPpm'), 0, 100_000, fail),
+    sleepPhiPpm: v.numberInRange(raw.sleepPhiPpm ?? 50_000, at('sleepPhiPpm'), 0, 1_000_000, fail),
+    maxTickStepMs: v.numberInRange(raw.maxTickStepMs ?? Number.MAX_SAFE_INTEGER, at('maxTickStepMs'), 1, Number.MAX_SAFE_INTEGER, fail),
+    securityBlocks: v.integerInRange(raw.securityBlocks ?? DEFAULT_SECURITY_BLOCKS, at('securityBlocks'), 2, 1024, fail),
+    developmentMode: v.boolean(raw.developmentMode ?? false, at('developmentMode'), fail),
   };
 }

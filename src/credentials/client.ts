@@ -11,6 +11,7 @@ import { Backoff } from '../telemetry/backoff.js';
 import type { CredentialSource, TimeAuthority } from '../telemetry/deps.js';
 import { DEFAULT_CREDENTIAL_MARGIN_MS } from '../telemetry/gate.js';
 import type { HttpPort, RandomPort, TimerPort } from '../ports.js';
+import { roleAlias, thingName, type Fail } from '../shared/validate.js';
 
 export interface CredentialsClientOptions {
   http: HttpPort;
@@ -60,14 +61,9 @@ export const DEFAULT_MIN_REFRESH_INTERVAL_MS = 5000;
 /** Share of the time-to-refresh taken off at random, so a fleet does not refresh in step. */
 export const REFRESH_JITTER_FRACTION = 0.1;
 
-function checkToken(what: string, v: string, extra: string): void {
-  if (typeof v !== 'string' || v.length < 1 || v.length > 128) throw new CredentialsError('bad-config', `${what} must be 1..128 characters`);
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    const ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x2d || extra.indexOf(v[i]!) >= 0;
-    if (!ok) throw new CredentialsError('bad-config', `${what} has a character outside [A-Za-z0-9_-${extra}]`);
-  }
-}
+const failConfig: Fail = (path, why) => {
+  throw new CredentialsError('bad-config', `${path}: ${why}`);
+};
 
 export class CredentialsClient implements CredentialSource {
   private readonly o: CredentialsClientOptions;
@@ -86,8 +82,8 @@ export class CredentialsClient implements CredentialSource {
   private stopped = true;
 
   constructor(options: CredentialsClientOptions) {
-    checkToken('roleAlias', options.roleAlias, '=,@');
-    checkToken('thingName', options.thingName, ':');
+    roleAlias(options.roleAlias, 'roleAlias', failConfig);
+    thingName(options.thingName, 'thingName', failConfig);
     this.o = options;
     this.marginMs = options.marginMs ?? DEFAULT_CREDENTIAL_MARGIN_MS;
     this.refreshAheadMs = options.refreshAheadMs ?? DEFAULT_REFRESH_AHEAD_MS;

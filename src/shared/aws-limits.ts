@@ -4,6 +4,8 @@
 
 /** AWS IoT topic names: at most 256 bytes of UTF-8 (AWS IoT Core quotas). */
 export const MAX_TOPIC_BYTES = 256;
+/** AWS IoT topic names: at most 7 forward slashes (AWS IoT Core quotas). */
+export const MAX_TOPIC_SLASHES = 7;
 /** AWS IoT thing names: 1..128 characters of [a-zA-Z0-9:_-]. */
 export const MAX_THING_NAME_CHARS = 128;
 /** AWS IoT role aliases: 1..128 characters of [\w=,@-]. */

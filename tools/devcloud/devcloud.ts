@@ -18,6 +18,7 @@ import { SigV4Verifier } from './sigv4-verifier.js';
 import { DEFAULT_STATE_DIR, ensureServerPki, provisionDevice, type ProvisionedDevice, type ServerPki } from './state-dir.js';
 import type { KeyType } from './pki.js';
 import { AdminApi } from './admin-api.js';
+import { isRegion, isRoleAlias } from '../../src/shared/validate.js';
 
 import { DEFAULT_MQTT_SERVICES, DEFAULT_PUBLISH_SERVICES, DEFAULT_REGION, DEFAULT_ROLE_ALIAS } from './defaults.js';
 
@@ -296,7 +297,8 @@ export async function startDevCloud(options: DevCloudOptions = {}): Promise<DevC
     sessionTokenBytes: options.sessionTokenBytes ?? DEFAULT_SESSION_TOKEN_BYTES,
     credentialStoreCapacity: options.credentialStoreCapacity ?? DEFAULT_STORE_CAPACITY,
   };
-  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(resolved.region)) throw new DevCloudError('BAD_OPTION', `region ${JSON.stringify(resolved.region)} is not an AWS region name`);
+  if (!isRegion(resolved.region)) throw new DevCloudError('BAD_OPTION', `region ${JSON.stringify(resolved.region)} is not an AWS region name`);
+  if (!isRoleAlias(resolved.roleAlias)) throw new DevCloudError('BAD_OPTION', `roleAlias ${JSON.stringify(resolved.roleAlias)} must be 1..128 characters of [A-Za-z0-9_=,@-]`);
   // Bound to all interfaces: the certificate also covers this machine's LAN addresses, so a board can use them.
   const allInterfaces = resolved.host === '0.0.0.0' || resolved.host === '::';
   const extraHosts = allInterfaces ? [...lanAddresses(), ...resolved.hostnames] : resolved.host === '127.0.0.1' ? resolved.hostnames : [resolved.host, ...resolved.hostnames];

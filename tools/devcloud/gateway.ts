@@ -16,12 +16,13 @@ import type { Observability } from './observability.js';
 import type { SigV4Verifier, VerifyPolicy } from './sigv4-verifier.js';
 import type { ServerPki } from './state-dir.js';
 import { serverCertificateChain } from './state-dir.js';
+import { MAX_TOPIC_BYTES, MAX_TOPIC_SLASHES } from '../../src/shared/aws-limits.js';
+import { isTopic } from '../../src/shared/validate.js';
 
 /** AWS IoT's limit on an HTTPS publish payload. */
 export const MAX_PUBLISH_PAYLOAD_BYTES = 128 * 1024;
-/** AWS IoT's limit on a topic name, in UTF-8 bytes (and at most 7 slashes, below). */
-export const MAX_TOPIC_BYTES = 256;
-export const MAX_TOPIC_SLASHES = 7;
+/** AWS IoT's limits on a topic name (UTF-8 bytes, slashes): src/shared/aws-limits.ts. */
+export { MAX_TOPIC_BYTES, MAX_TOPIC_SLASHES };
 /** Longest request line + headers the gateway reads (presigned URLs with 1000+ char tokens fit easily). */
 export const MAX_HEADER_BYTES = 16 * 1024;
 /** Idle keep-alive connections are closed after this long. */
@@ -70,11 +71,13 @@ function route(method: string, wirePath: string): Route | Rejection {
 }
 
 function topicProblem(topic: string): string | null {
+  // The device's own validator decides; the messages below only say why, as AWS does.
+  if (isTopic(topic)) return null;
   if (topic.length === 0) return 'Topic must not be empty.';
   if (Buffer.byteLength(topic, 'utf8') > MAX_TOPIC_BYTES) return `Topic is longer than ${MAX_TOPIC_BYTES} bytes.`;
   if (topic.split('/').length - 1 > MAX_TOPIC_SLASHES) return `Topic has more than ${MAX_TOPIC_SLASHES} forward slashes.`;
   if (/[#+\u0000]/.test(topic)) return 'Topic must not contain wildcards (#, +) or NUL.';
-  return null;
+  return 'Topic is not valid UTF-8.';
 }
 
 export class Gateway {

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { DevCloudError } from './errors.js';
+import { isHost, isThingName } from '../../src/shared/validate.js';
 
 export type KeyType = 'rsa' | 'ec';
 
@@ -21,9 +22,6 @@ export const CA_VALIDITY_DAYS = 3650;
 export const LEAF_VALIDITY_DAYS = 825;
 /** Bound on one openssl run (key generation included). */
 export const OPENSSL_TIMEOUT_MS = 30_000;
-
-/** Thing names as AWS IoT allows them. */
-export const THING_NAME = /^[A-Za-z0-9:_-]{1,128}$/;
 
 function openssl(args: string[], cwd: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -102,8 +100,9 @@ function sanList(hosts: readonly string[]): string {
 
 /** A leaf certificate signed by `ca`. */
 export function createLeaf(ca: PemPair, keyType: KeyType, commonName: string, usage: 'server' | 'client', sans: readonly string[]): Promise<PemPair> {
-  if (!/^[A-Za-z0-9:_.-]{1,128}$/.test(commonName)) throw new DevCloudError('BAD_OPTION', `certificate common name ${JSON.stringify(commonName)} has characters outside [A-Za-z0-9:_.-]`);
-  for (const h of sans) if (!isIP(h) && !/^[A-Za-z0-9.-]{1,253}$/.test(h)) throw new DevCloudError('BAD_OPTION', `host name ${JSON.stringify(h)} is not a valid DNS name or IP address`);
+  // Client certificates are named after their thing; the server's is 'devcloud'.
+  if (!isThingName(commonName)) throw new DevCloudError('BAD_OPTION', `certificate common name ${JSON.stringify(commonName)} is not 1..128 characters of [A-Za-z0-9:_-]`);
+  for (const h of sans) if (!isIP(h) && !isHost(h)) throw new DevCloudError('BAD_OPTION', `host name ${JSON.stringify(h)} is not a valid DNS name or IP address`);
   return inTempDir(async (dir) => {
     await writeFile(join(dir, 'ca.pem'), ca.certPem);
     await writeFile(join(dir, 'ca.key'), ca.keyPem, { mode: 0o600 });

@@ -10,8 +10,10 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { isIP } from 'node:net';
 import { DevCloudError } from './errors.js';
-import { THING_NAME, createCa, createLeaf, pemToDer, writeSecret, type KeyType, type PemPair } from './pki.js';
+import { isHost, isRegion, isRoleAlias, isThingName } from '../../src/shared/validate.js';
+import { createCa, createLeaf, pemToDer, writeSecret, type KeyType, type PemPair } from './pki.js';
 
 export const DEFAULT_STATE_DIR = '.devcloud';
 /** Host names every server certificate covers, on top of the extra ones asked for. */
@@ -102,8 +104,10 @@ export interface ProvisionedDevice {
 
 /** Writes (or rewrites) a device certificate, key and provisioning JSON for `info.thingName`. */
 export async function provisionDevice(stateDir: string, info: ProvisioningInfo, keyType: KeyType): Promise<ProvisionedDevice> {
-  if (!THING_NAME.test(info.thingName)) throw new DevCloudError('BAD_THING_NAME', `thing name ${JSON.stringify(info.thingName)} must match ${THING_NAME.source}`);
-  if (!/^[A-Za-z0-9.:-]{1,253}$/.test(info.endpoint)) throw new DevCloudError('BAD_OPTION', `endpoint ${JSON.stringify(info.endpoint)} is not a host name or address`);
+  if (!isThingName(info.thingName)) throw new DevCloudError('BAD_THING_NAME', `thing name ${JSON.stringify(info.thingName)} must be 1..128 characters of [A-Za-z0-9:_-]`);
+  if (!isRegion(info.region)) throw new DevCloudError('BAD_OPTION', `region ${JSON.stringify(info.region)} is not an AWS region name`);
+  if (!isRoleAlias(info.roleAlias)) throw new DevCloudError('BAD_OPTION', `roleAlias ${JSON.stringify(info.roleAlias)} must be 1..128 characters of [A-Za-z0-9_=,@-]`);
+  if (!isHost(info.endpoint) && !isIP(info.endpoint)) throw new DevCloudError('BAD_OPTION', `endpoint ${JSON.stringify(info.endpoint)} is not a host name or address`);
   const dir = resolve(stateDir);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const ca = await loadOrCreateCa(dir, keyType);

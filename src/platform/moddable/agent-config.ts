@@ -53,6 +53,8 @@ export function loadAgentConfig(settings: AgentSettings, board: BoardConfig, cal
         buildTimeMs: buildTime(),
         phiPpm: board.driftPpmAwake,
         sleepPhiPpm: board.driftPpmAsleep,
+        // Chosen per board (boards/<board>/agent.json): the agent refuses a weak RNG without it.
+        developmentMode: board.developmentMode,
         ...sampleInterval(),
         ...(board.tickWrapBits === 0 ? { maxTickStepMs: SIMULATOR_MAX_TICK_STEP_MS } : {}),
       });

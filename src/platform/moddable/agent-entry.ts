@@ -8,7 +8,11 @@ import { agentSettings, boardConfig, deviceIdentity } from './board-config.js';
 import { loadAgentConfig } from './agent-config.js';
 import { createAgentPorts } from './agent-ports.js';
 
-/** Shortest period for the optional status trace (mc/config `statusIntervalMs`). */
+/**
+ * Shortest period for the optional status trace (mc/config `statusIntervalMs`).
+ * Without it the agent still traces each change of its clock state and of the
+ * uploader's reason for holding data back, as it happens.
+ */
 export const MIN_STATUS_INTERVAL_MS = 1000;
 
 function log(line: string): void {

@@ -8,13 +8,15 @@ import config from 'mc/config';
 import Resource from 'Resource';
 import { ModdableError } from './errors.js';
 import type { TlsIdentity } from './tls.js';
+import * as v from '../../shared/validate.js';
+import { MAX_TIME_SERVERS } from '../../agent/config.js';
 
-/** Most time servers taken from `timeServers` (the secure clock needs 3..this many). */
-export const MAX_TIME_SERVERS = 8;
+/** Most time servers taken from `timeServers` (the agent's own limit). */
+export { MAX_TIME_SERVERS };
 /** Longest host name accepted anywhere in the configuration (RFC 1035). */
-export const MAX_HOST_CHARS = 253;
+export const MAX_HOST_CHARS = v.MAX_HOST_CHARS;
 /** AWS IoT endpoints listen on 443 unless the configuration names a port. */
-export const HTTPS_PORT = 443;
+export const HTTPS_PORT = v.DEFAULT_HTTPS_PORT;
 
 export type StorageConfig =
   | { kind: 'partition'; partition: string }
@@ -32,12 +34,15 @@ export interface BoardConfig {
   preferenceDomain: string;
   preferenceMaxValueBytes: number;
   randomIsHardware: boolean;
+  /**
+   * The agent's development mode (src/agent/config.ts): required on a board
+   * without a hardware RNG, where the agent otherwise refuses to start.
+   * Every board states it explicitly.
+   */
+  developmentMode: boolean;
 }
 
-export interface HostPort {
-  host: string;
-  port: number;
-}
+export type HostPort = v.HostPort;
 
 export interface AgentSettings {
   awsRegion: string;
@@ -51,92 +56,89 @@ export interface AgentSettings {
   timeServers: HostPort[];
 }
 
-function fail(setting: string, why: string): never {
-  throw new ModdableError('INVALID_CONFIG', `${setting}: ${why}`);
+const fail: v.Fail = (path, why) => {
+  throw new ModdableError('INVALID_CONFIG', `${path}: ${why}`);
+};
+
+// mcconfig command-line overrides always arrive as strings: turn "42" and
+// "true" into what the shared validators check; anything else is passed on
+// unchanged and refused there.
+function fromText(value: unknown): unknown {
+  if (typeof value !== 'string' || value.trim() === '') return value;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  const n = Number(value);
+  return Number.isNaN(n) ? value : n;
 }
 
-function asNumber(setting: string, value: unknown, min: number, max: number): number {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max) fail(setting, `must be a number in ${min}..${max}`);
-  return n;
+function asNumber(path: string, value: unknown, min: number, max: number): number {
+  return v.numberInRange(fromText(value), path, min, max, fail);
 }
 
-function asInteger(setting: string, value: unknown, min: number, max: number): number {
-  const n = asNumber(setting, value, min, max);
-  if (!Number.isInteger(n)) fail(setting, 'must be an integer');
-  return n;
+function asInteger(path: string, value: unknown, min: number, max: number): number {
+  return v.integerInRange(fromText(value), path, min, max, fail);
 }
 
-function asBoolean(setting: string, value: unknown): boolean {
-  if (value === true || value === 'true' || value === 1 || value === '1') return true;
-  if (value === false || value === 'false' || value === 0 || value === '0') return false;
-  return fail(setting, 'must be true or false');
+function asBoolean(path: string, value: unknown): boolean {
+  const b = fromText(value);
+  return v.boolean(b === 1 ? true : b === 0 ? false : b, path, fail);
 }
 
-function asHost(setting: string, value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_HOST_CHARS || !/^[A-Za-z0-9.-]+$/.test(value))
-    fail(setting, 'must be a host name or IPv4 address');
-  return value;
+function asText(path: string, value: unknown, pattern: RegExp): string {
+  const s = v.requiredString(value, path, fail);
+  if (!pattern.test(s)) fail(path, 'malformed');
+  return s;
 }
 
-/** `host` or `host:port`; the port defaults to `defaultPort`. */
-function asHostPort(setting: string, value: unknown, defaultPort: number): HostPort {
-  if (typeof value !== 'string') return fail(setting, 'must be a host name or IPv4 address, optionally with :PORT');
-  const colon = value.lastIndexOf(':');
-  if (colon < 0) return { host: asHost(setting, value), port: defaultPort };
-  return { host: asHost(setting, value.slice(0, colon)), port: asInteger(setting, value.slice(colon + 1), 1, 65535) };
-}
-
-function asText(setting: string, value: unknown, pattern: RegExp): string {
-  if (typeof value !== 'string' || !pattern.test(value)) fail(setting, 'missing or malformed');
-  return value;
-}
-
-function record(setting: string, value: unknown): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) fail(setting, 'missing');
+function record(path: string, value: unknown): Record<string, unknown> {
+  if (v.isMissing(value)) fail(path, 'required');
+  if (typeof value !== 'object' || value === null) fail(path, 'must be an object');
   return value as Record<string, unknown>;
 }
 
 export function parseStorage(value: unknown): StorageConfig {
-  const s = record('board.storage', value);
-  if (s.kind === 'partition') return { kind: 'partition', partition: asText('board.storage.partition', s.partition, /^[A-Za-z0-9_]{1,16}$/) };
-  if (s.kind === 'file')
-    return {
-      kind: 'file',
-      path: asText('board.storage.path', s.path, /^[A-Za-z0-9_.-]{1,31}$/),
-      blockSize: asInteger('board.storage.blockSize', s.blockSize, 256, 65536),
-      blockCount: asInteger('board.storage.blockCount', s.blockCount, 2, 16384),
-    };
-  return fail('board.storage.kind', 'must be "partition" or "file"');
-}
-
-export function parseBoard(value: unknown): BoardConfig {
-  const b = record('board', value);
-  const wrap = asInteger('board.tickWrapBits', b.tickWrapBits, 0, 32);
-  if (wrap !== 0 && wrap !== 32) fail('board.tickWrapBits', 'must be 0 or 32');
+  const s = record('config.board.storage', value);
+  const kind = v.oneOf(s.kind, 'config.board.storage.kind', ['partition', 'file'], fail);
+  if (kind === 'partition') return { kind, partition: asText('config.board.storage.partition', s.partition, /^[A-Za-z0-9_]{1,16}$/) };
   return {
-    name: asText('board.name', b.name, /^[A-Za-z0-9_/-]{1,40}$/),
-    tickWrapBits: wrap as 0 | 32,
-    driftPpmAwake: asNumber('board.driftPpmAwake', b.driftPpmAwake, 0, 1e6),
-    driftPpmAsleep: asNumber('board.driftPpmAsleep', b.driftPpmAsleep, 0, 1e6),
-    storage: parseStorage(b.storage),
-    preferenceDomain: asText('board.preferenceDomain', b.preferenceDomain, /^[A-Za-z0-9_]{1,15}$/),
-    preferenceMaxValueBytes: asInteger('board.preferenceMaxValueBytes', b.preferenceMaxValueBytes, 1, 3999),
-    randomIsHardware: asBoolean('board.randomIsHardware', b.randomIsHardware),
+    kind,
+    path: asText('config.board.storage.path', s.path, /^[A-Za-z0-9_.-]{1,31}$/),
+    blockSize: asInteger('config.board.storage.blockSize', s.blockSize, 256, 65536),
+    blockCount: asInteger('config.board.storage.blockCount', s.blockCount, 2, 16384),
   };
 }
 
-export function parseSettings(c: Record<string, unknown>): AgentSettings {
-  const servers = typeof c.timeServers === 'string' ? c.timeServers.split(',').map((s) => s.trim()).filter((s) => s.length > 0) : [];
-  if (servers.length === 0 || servers.length > MAX_TIME_SERVERS) fail('timeServers', `must list 1..${MAX_TIME_SERVERS} servers, comma separated`);
-  const ntpPort = asInteger('timeServerPort', c.timeServerPort, 1, 65535);
+export function parseBoard(value: unknown): BoardConfig {
+  const b = record('config.board', value);
+  const wrap = asInteger('config.board.tickWrapBits', b.tickWrapBits, 0, 32);
+  if (wrap !== 0 && wrap !== 32) fail('config.board.tickWrapBits', 'must be 0 or 32');
   return {
-    awsRegion: asText('awsRegion', c.awsRegion, /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/),
-    iotEndpoint: asHostPort('iotEndpoint', c.iotEndpoint, HTTPS_PORT),
-    credentialsEndpoint: asHostPort('credentialsEndpoint', c.credentialsEndpoint, HTTPS_PORT),
-    roleAlias: asText('roleAlias', c.roleAlias, /^[\w=,@.+-]{1,128}$/),
-    thingName: asText('thingName', c.thingName, /^[A-Za-z0-9:_.-]{1,128}$/),
-    timeServers: servers.map((s, i) => asHostPort(`timeServers[${i}]`, s, ntpPort)),
+    name: asText('config.board.name', b.name, /^[A-Za-z0-9_/-]{1,40}$/),
+    tickWrapBits: wrap as 0 | 32,
+    driftPpmAwake: asNumber('config.board.driftPpmAwake', b.driftPpmAwake, 0, 1e6),
+    driftPpmAsleep: asNumber('config.board.driftPpmAsleep', b.driftPpmAsleep, 0, 1e6),
+    storage: parseStorage(b.storage),
+    preferenceDomain: asText('config.board.preferenceDomain', b.preferenceDomain, /^[A-Za-z0-9_]{1,15}$/),
+    preferenceMaxValueBytes: asInteger('config.board.preferenceMaxValueBytes', b.preferenceMaxValueBytes, 1, 3999),
+    randomIsHardware: asBoolean('config.board.randomIsHardware', b.randomIsHardware),
+    developmentMode: asBoolean('config.board.developmentMode', b.developmentMode),
+  };
+}
+
+/** The AWS and time settings of mc/config (`c`), checked by the same validators as the agent config. */
+export function parseSettings(c: Record<string, unknown>): AgentSettings {
+  const list = c.timeServers;
+  const servers = typeof list === 'string' ? list.split(',').map((s) => s.trim()).filter((s) => s.length > 0) : [];
+  if (servers.length === 0) fail('config.timeServers', 'required');
+  if (servers.length > MAX_TIME_SERVERS) fail('config.timeServers', `must list 1..${MAX_TIME_SERVERS} servers, comma separated`);
+  const ntpPort = v.port(fromText(c.timeServerPort), 'config.timeServerPort', fail);
+  return {
+    awsRegion: v.region(c.awsRegion, 'config.awsRegion', fail),
+    iotEndpoint: v.endpoint(c.iotEndpoint, 'config.iotEndpoint', fail, HTTPS_PORT),
+    credentialsEndpoint: v.endpoint(c.credentialsEndpoint, 'config.credentialsEndpoint', fail, HTTPS_PORT),
+    roleAlias: v.roleAlias(c.roleAlias, 'config.roleAlias', fail),
+    thingName: v.thingName(c.thingName, 'config.thingName', fail),
+    timeServers: servers.map((s, i) => v.endpoint(s, `config.timeServers[${i}]`, fail, ntpPort)),
   };
 }
 
@@ -160,13 +162,13 @@ const RESOURCE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
  */
 export function deviceIdentity(): TlsIdentity | null {
   const c = config as Record<string, unknown>;
-  const certName = asText('deviceCertificate', c.deviceCertificate, RESOURCE_NAME);
-  const keyName = asText('devicePrivateKey', c.devicePrivateKey, RESOURCE_NAME);
-  const anchorName = asText('trustAnchor', c.trustAnchor, RESOURCE_NAME);
+  const certName = asText('config.deviceCertificate', c.deviceCertificate, RESOURCE_NAME);
+  const keyName = asText('config.devicePrivateKey', c.devicePrivateKey, RESOURCE_NAME);
+  const anchorName = asText('config.trustAnchor', c.trustAnchor, RESOURCE_NAME);
   const hasCert = Resource.exists(certName);
   const hasKey = Resource.exists(keyName);
   if (!hasCert && !hasKey) return null;
-  if (!hasCert || !hasKey) fail('provisioning', 'device certificate and private key must be provisioned together');
+  if (!hasCert || !hasKey) fail('config.deviceCertificate', 'device certificate and private key must be provisioned together');
   // Copies in RAM (a few KiB): the SDK's X509 helpers take ArrayBuffers, not flash-mapped HostBuffers.
   const identity: TlsIdentity = { certificate: new Resource(certName).slice(0), privateKey: new Resource(keyName).slice(0) };
   if (Resource.exists(anchorName)) identity.trustAnchor = new Resource(anchorName).slice(0);

@@ -2,8 +2,10 @@
 // c_rand(): on ESP32 that is esp_random(), the hardware RNG (true random while
 // Wi-Fi or Bluetooth is on, which is always the case when the agent talks to
 // the network). On Pico and the simulator it is the C library's rand(), which
-// is NOT cryptographically strong: `hardware` is false there and the agent
-// must only use it for jitter, never for secrets (see the firmware notes).
+// is NOT cryptographically strong: `hardware` and `strong` are false there,
+// and the agent refuses to start on it unless the board config sets
+// `developmentMode` (boards/pico_w, boards/simulator do, until a hardware RNG
+// port exists).
 import type { RandomPort } from '../../ports.js';
 
 /** Bytes taken from one Math.random() call: c_rand() gives 31 bits, we use 24. */
