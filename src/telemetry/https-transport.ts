@@ -44,6 +44,7 @@ export class HttpsPublishTransport implements PublishTransport {
         return;
       }
       if (clock !== null) clock.addDateVote(`https:${host}`, response.headers, sent);
+      if (clock !== null && response.status >= 200 && response.status < 300) clock.acceptedSignature(auth.timeMs);
       callback(classifyHttpAnswer(response.status, response.body));
     });
   }

@@ -4,7 +4,7 @@
 // the credentials and time the gate approved for this send), and after any
 // failure the next publish reconnects with a new URL. Every wait is bounded
 // by a timer (CONNACK, PUBACK, keep-alive).
-import type { PublishTransport, RequestSigner, SendAuth, SendOutcome, WebSocketLink, WebSocketPort } from './deps.js';
+import type { PublishTransport, RequestSigner, SendAuth, SendOutcome, TimeAuthority, WebSocketLink, WebSocketPort } from './deps.js';
 import { ConfigError, MqttError } from './errors.js';
 import {
   CONNACK,
@@ -38,6 +38,8 @@ export interface MqttTransportOptions {
   maxPublishBytes?: number;
   /** Largest incoming packet accepted. Default 1024 (we expect only acks and pings). */
   maxIncomingBytes?: number;
+  /** When given, a CONNACK 0 on a presigned URL tells it the signature was accepted. */
+  clock?: TimeAuthority | null;
 }
 
 export const DEFAULT_KEEPALIVE_SECONDS = 60;
@@ -70,6 +72,8 @@ export class MqttWsTransport implements PublishTransport {
   private awaitingPong = false;
   /** Identifies the current connection; handlers of older ones are ignored. */
   private connectionId = 0;
+  /** Signing time of the current connection's presigned URL; null without a signer. */
+  private presignedAtMs: number | null = null;
   /** Connections opened (each with a fresh URL). */
   connects = 0;
   readonly maxBodyBytes: number;
@@ -117,6 +121,7 @@ export class MqttWsTransport implements PublishTransport {
     let url: string;
     try {
       url = this.o.signer === null ? this.o.url! : this.o.signer.presignMqtt(auth.credentials, auth.timeMs);
+      this.presignedAtMs = this.o.signer === null ? null : auth.timeMs;
     } catch (e) {
       const code = (e as { code?: unknown }).code;
       this.finish({ kind: 'auth', reason: `presign-failed: ${typeof code === 'string' ? code : 'error'}` });
@@ -164,6 +169,7 @@ export class MqttWsTransport implements PublishTransport {
         }
         this.state = 'connected';
         this.clearWait();
+        if (this.presignedAtMs !== null && this.o.clock) this.o.clock.acceptedSignature(this.presignedAtMs);
         this.schedulePing();
         if (this.pending !== null) this.sendPending();
         return;
