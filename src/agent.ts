@@ -180,7 +180,7 @@ export class Agent {
     let transport: PublishTransport;
     if (config.transport === 'mqtt') {
       if (!ports.websocket) throw new AgentError('unsupported', 'transport mqtt needs a WebSocket port on this platform');
-      transport = new MqttWsTransport({ ws: ports.websocket, timer: ports.timers, signer, clientId: config.thingName });
+      transport = new MqttWsTransport({ ws: ports.websocket, timer: ports.timers, signer, clientId: config.thingName, clock: this.clock });
     } else {
       transport = new HttpsPublishTransport({ http: ports.http, signer, host: config.dataEndpoint.host, port: config.dataEndpoint.port, clock: this.clock, timer: ports.timers });
     }

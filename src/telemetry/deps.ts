@@ -21,6 +21,12 @@ export interface TimeAuthority {
   monoNow(): number;
   /** Offers a response's Date header as a time vote; returns a verdict for logs. */
   addDateVote(source: string, headers: HeaderList, sentMonoMs: number): string;
+  /**
+   * The cloud accepted a request SigV4-signed at `signedAtMs` (a 2xx answer,
+   * or CONNACK 0 on a presigned URL): authenticated evidence that true time
+   * is at least signedAtMs - SIGV4_MAX_SKEW_MS. Raises the trusted floor.
+   */
+  acceptedSignature(signedAtMs: number): void;
 }
 
 /** Temporary AWS credentials. The secret and the token never appear in logs or errors. */

@@ -55,6 +55,8 @@ export class FakeClock implements TimeAuthority {
   reading: TimeReading = { state: 'SYNCED', earliest: 0, latest: 0, bound: 0 };
   readonly disruptions: string[] = [];
   readonly votes: Array<{ source: string; date: string | null; sentMonoMs: number }> = [];
+  /** signedAtMs of every acceptedSignature() call, in order. */
+  readonly acceptedSignatures: number[] = [];
   constructor(private readonly timer: ManualTimer) {}
 
   /** Trusted at wall time `ms` (timer time + offset) with the given half-width. */
@@ -76,6 +78,9 @@ export class FakeClock implements TimeAuthority {
     for (const [k, v] of headers) if (k.toLowerCase() === 'date') date = v;
     this.votes.push({ source, date, sentMonoMs });
     return date === null ? 'no-date' : 'accepted';
+  }
+  acceptedSignature(signedAtMs: number): void {
+    this.acceptedSignatures.push(signedAtMs);
   }
 }
 

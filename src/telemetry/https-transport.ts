@@ -98,7 +98,7 @@ export class HttpsPublishTransport implements PublishTransport {
         } else answer({ kind: 'retry', reason: 'network' });
         return;
       }
-      answer(this.classify(response, clock, sent));
+      answer(this.classify(response, clock, sent, auth.timeMs));
     });
     // Still pending unless it was answered synchronously.
     if (!done) {
@@ -108,7 +108,7 @@ export class HttpsPublishTransport implements PublishTransport {
   }
 
   /** Classifies an answer; anything malformed in it is counted, never thrown. */
-  private classify(response: HttpResponse, clock: TimeAuthority | null, sent: number): SendOutcome {
+  private classify(response: HttpResponse, clock: TimeAuthority | null, sent: number, signedAtMs: number): SendOutcome {
     let status: unknown;
     let headers: unknown;
     let body: unknown;
@@ -134,6 +134,14 @@ export class HttpsPublishTransport implements PublishTransport {
     if (!(body instanceof Uint8Array)) {
       if (body !== undefined && body !== null) this.faults.malformedAnswers++;
       body = new Uint8Array(0);
+    }
+    if (clock !== null && status >= 200 && status <= 299) {
+      // The cloud accepted a request signed at signedAtMs: authenticated time evidence.
+      try {
+        clock.acceptedSignature(signedAtMs);
+      } catch {
+        this.faults.clockErrors++;
+      }
     }
     return classifyHttpAnswer(status, body as Uint8Array);
   }

@@ -7,7 +7,7 @@
 // publish() gets exactly one outcome, and no exception leaves a WebSocket or
 // timer callback: a throwing port or malformed input drops the connection
 // (counted in `faults`) and the publish in flight ends with 'retry'.
-import type { PublishTransport, RequestSigner, SendAuth, SendOutcome, WebSocketLink, WebSocketPort } from './deps.js';
+import type { PublishTransport, RequestSigner, SendAuth, SendOutcome, TimeAuthority, WebSocketLink, WebSocketPort } from './deps.js';
 import { ConfigError, MqttError } from './errors.js';
 import {
   CONNACK,
@@ -41,6 +41,8 @@ export interface MqttTransportOptions {
   maxPublishBytes?: number;
   /** Largest incoming packet accepted. Default 1024 (we expect only acks and pings). */
   maxIncomingBytes?: number;
+  /** When given, a CONNACK 0 on a presigned URL tells it the signature was accepted. */
+  clock?: TimeAuthority | null;
 }
 
 export const DEFAULT_KEEPALIVE_SECONDS = 60;
@@ -83,6 +85,8 @@ export class MqttWsTransport implements PublishTransport {
   private awaitingPong = false;
   /** Identifies the current connection; handlers of older ones are ignored. */
   private connectionId = 0;
+  /** Signing time of the current connection's presigned URL; null without a signer. */
+  private presignedAtMs: number | null = null;
   /** Connections opened (each with a fresh URL). */
   connects = 0;
   readonly maxBodyBytes: number;
@@ -135,6 +139,7 @@ export class MqttWsTransport implements PublishTransport {
     let url: string;
     try {
       url = this.o.signer === null ? this.o.url! : this.o.signer.presignMqtt(auth.credentials, auth.timeMs);
+      this.presignedAtMs = this.o.signer === null ? null : auth.timeMs;
     } catch (e) {
       // The device's own limits or credentials: not the record's fault.
       const code = (e as { code?: unknown } | null)?.code;
@@ -213,6 +218,7 @@ export class MqttWsTransport implements PublishTransport {
         }
         this.state = 'connected';
         this.clearWait();
+        if (this.presignedAtMs !== null && this.o.clock) this.o.clock.acceptedSignature(this.presignedAtMs);
         this.schedulePing();
         if (this.pending !== null) this.sendPending();
         return;

@@ -18,7 +18,19 @@
 //                 our time is skewed: all evidence dropped until a new selection
 // Only SYNCED and FREE_RUNNING are trusted. When not trusted, `earliest` is the
 // trusted floor and `latest` is Infinity: still a true statement.
+//
+// The trusted floor (trusted-floor.ts) is separate from the anchor: SNTP is
+// unauthenticated (an on-path attacker sees our nonce and can answer for every
+// server), so a selected majority may set the clock for signing but never
+// raises the floor. The floor rises only on what such an attacker cannot
+// forge: the floor at boot plus elapsed monotonic time (always true), the Date
+// of a TLS-authenticated response (addDateVote), and a request the cloud
+// accepted with our SigV4 signature (acceptedSignature). Above the always-true
+// bound, authenticated evidence may lift it by at most maxFloorRisePerBootMs
+// per boot, so that a compromised authenticated source cannot lock the device
+// out for longer than that. See docs/time.md.
 import type { HeaderList, KeyValuePort, TickSource } from '../ports.js';
+import { SIGV4_MAX_SKEW_MS } from '../shared/aws-limits.js';
 import { TimeError, requireNumber } from './errors.js';
 import { parseHttpDate } from './http-date.js';
 import { MonotonicClock } from './monotonic.js';
@@ -59,6 +71,11 @@ export interface SecureClockOptions {
   maxTickStepMs?: number;
   /** Minimum rise of the floor before it is written again. Default 1 h. */
   floorPersistStepMs?: number;
+  /**
+   * How far authenticated evidence may lift the floor above "floor at boot +
+   * uptime" during one boot. Default MAX_FLOOR_RISE_PER_BOOT_MS (24 h).
+   */
+  maxFloorRisePerBootMs?: number;
   /** Called when evidence says our time is wrong: start a resync round. */
   onResyncNeeded?: ((reason: string) => void) | null;
 }
@@ -71,6 +88,18 @@ export const DEFAULT_VOID_AFTER_MS = 72 * 3_600_000;
 export const DEFAULT_SYNCED_FOR_MS = 3 * 1_024_000;
 /** Resolution of a Date header: whole seconds, truncated. */
 export const DATE_HEADER_RESOLUTION_MS = 1000;
+/**
+ * Default cap on how far authenticated evidence (Date votes, accepted
+ * signatures) may lift the trusted floor above "floor at boot + uptime" in
+ * one boot. It is the longest a compromised authenticated source can lock the
+ * device out per boot (every honest source then reads "before the floor"
+ * until true time catches up); a device off the shelf for longer than this
+ * catches up by this much per boot plus its uptime, which costs nothing: a
+ * low floor is still a true floor.
+ */
+export const MAX_FLOOR_RISE_PER_BOOT_MS = 24 * 3_600_000;
+/** A header list longer than this is not a response we vote on. */
+export const MAX_DATE_VOTE_HEADERS = 256;
 
 export type SampleVerdict = 'accepted' | 'before-floor' | 'invalid' | 'full';
 export type DateVoteVerdict = SampleVerdict | 'no-date' | 'age-present';
@@ -113,6 +142,18 @@ export class SecureClock {
   /** Total monotonic ms spent asleep (reported by beginSleep/endSleep). */
   private sleptTotalMs = 0;
   private sleepStartMono = -1;
+  readonly maxFloorRisePerBootMs: number;
+  /** The floor when this clock was built (boot) and the tick reading then. */
+  private readonly bootFloorMs: number;
+  private readonly bootMono: number;
+  /** Latest floor evidence: true time at tick reading floorBaseMono was at least floorBaseMs. */
+  private floorBaseMs: number;
+  private floorBaseMono: number;
+  private floorBaseSlept = 0;
+  /** Date votes that carried a Date we did not pool (malformed, before the floor, pool full). */
+  rejectedDateVotes = 0;
+  /** Authenticated floor evidence cut down to the per-boot cap. */
+  cappedFloorRaises = 0;
 
   constructor(options: SecureClockOptions) {
     this.mono = new MonotonicClock(options.ticks, options.maxTickStepMs === undefined ? {} : { maxStepMs: options.maxTickStepMs });
@@ -125,8 +166,13 @@ export class SecureClock {
     this.syncedForMs = requireNumber('syncedForMs', options.syncedForMs ?? DEFAULT_SYNCED_FOR_MS, 0, 1e12);
     if (!Number.isInteger(this.minSources)) throw new TimeError('invalid-option', 'minSources must be an integer');
     this.onResyncNeeded = options.onResyncNeeded ?? null;
+    this.maxFloorRisePerBootMs = requireNumber('maxFloorRisePerBootMs', options.maxFloorRisePerBootMs ?? MAX_FLOOR_RISE_PER_BOOT_MS, 0, 1e12);
     for (let i = 0; i < MAX_SELECTION_SOURCES; i++) this.pool.push(new PooledSample());
     this.seenDisruptions = this.mono.disruptions;
+    this.bootMono = this.mono.nowMs();
+    this.bootFloorMs = this.floor.floorMs;
+    this.floorBaseMs = this.bootFloorMs;
+    this.floorBaseMono = this.bootMono;
   }
 
   /** Monotonic ms (for T1/T4 and request round trips). Also notices tick disruptions. */
@@ -136,7 +182,47 @@ export class SecureClock {
       this.seenDisruptions = this.mono.disruptions;
       this.disrupt(this.mono.lastDisruption ?? 'ticks');
     }
+    this.followFloor(m);
     return m;
+  }
+
+  /**
+   * The cloud accepted a request signed at `signedAtMs` (a 2xx to a SigV4
+   * request, or a CONNACK 0 to a presigned URL). AWS refuses signatures more
+   * than SIGV4_MAX_SKEW_MS off, so true time now is at least
+   * signedAtMs - SIGV4_MAX_SKEW_MS: authenticated evidence for the floor.
+   */
+  acceptedSignature(signedAtMs: number): void {
+    if (typeof signedAtMs !== 'number' || !Number.isFinite(signedAtMs)) return;
+    this.raiseFloorFrom(signedAtMs - SIGV4_MAX_SKEW_MS, this.monoNow());
+  }
+
+  /** The floor the device can prove at tick reading m: the last evidence plus elapsed time, less rate error and one tick. */
+  private floorAt(m: number): number {
+    return this.floorBaseMs + Math.max(0, m - this.floorBaseMono) - this.widening(m, this.floorBaseMono, this.floorBaseSlept) - this.mono.resolutionMs;
+  }
+
+  /** Raises the floor to what elapsed time proves. Not while asleep: the sleep rate error is known only at endSleep(). */
+  private followFloor(m: number): void {
+    if (this.sleepStartMono >= 0) return;
+    const f = this.floorAt(m);
+    if (f > this.floor.floorMs) this.floor.raise(f);
+  }
+
+  /** Authenticated evidence: true time at tick reading m is at least lowMs. Capped per boot. */
+  private raiseFloorFrom(lowMs: number, m: number): void {
+    if (!Number.isFinite(lowMs)) return;
+    const cap = this.bootFloorMs + Math.max(0, m - this.bootMono) + this.maxFloorRisePerBootMs;
+    let low = lowMs;
+    if (low > cap) {
+      low = cap;
+      this.cappedFloorRaises++;
+    }
+    if (!(low > this.floorAt(m))) return;
+    this.floorBaseMs = low;
+    this.floorBaseMono = m;
+    this.floorBaseSlept = this.sleptTotalMs;
+    if (low > this.floor.floorMs) this.floor.raise(low);
   }
 
   /** Current time interval. */
@@ -177,6 +263,7 @@ export class SecureClock {
     if (this.sleepStartMono < 0) return;
     this.sleptTotalMs += Math.max(0, this.monoNow() - this.sleepStartMono);
     this.sleepStartMono = -1;
+    this.followFloor(this.mono.nowMs());
   }
 
   /**
@@ -207,24 +294,53 @@ export class SecureClock {
    * A `Date` header from a TLS-authenticated response counts as one vote:
    * the server's time when it answered lies in [Date, Date + 1 s) and it
    * answered between our send (`sentMonoMs`) and now. A response with an
-   * `Age` header may come from a cache and is not counted. Throws TimeError
-   * `date-header-invalid` on a malformed Date. Runs select().
+   * `Age` header may come from a cache and is not counted. Being
+   * authenticated, the Date also raises the trusted floor (true time now is
+   * at least Date), within the per-boot cap. Never throws: a malformed Date,
+   * header list or value is 'invalid'; every refused Date is counted in
+   * rejectedDateVotes. Runs select().
    */
   addDateVote(source: string, headers: HeaderList, sentMonoMs: number): DateVoteVerdict {
+    let verdict: DateVoteVerdict;
+    try {
+      verdict = this.dateVote(String(source), headers, sentMonoMs);
+    } catch {
+      verdict = 'invalid';
+    }
+    if (verdict === 'invalid' || verdict === 'before-floor' || verdict === 'full') this.rejectedDateVotes++;
+    return verdict;
+  }
+
+  private dateVote(source: string, headers: HeaderList, sentMonoMs: number): DateVoteVerdict {
+    if (!Array.isArray(headers) || headers.length > MAX_DATE_VOTE_HEADERS) return 'invalid';
+    if (typeof sentMonoMs !== 'number' || !Number.isFinite(sentMonoMs)) return 'invalid';
     let date: string | null = null;
     for (let i = 0; i < headers.length; i++) {
-      const name = headers[i]![0].toLowerCase();
+      const h: unknown = headers[i];
+      if (!Array.isArray(h) || h.length !== 2 || typeof h[0] !== 'string') return 'invalid';
+      const name = h[0].toLowerCase();
       if (name === 'age') return 'age-present';
-      if (name === 'date') date = headers[i]![1];
+      if (name === 'date') {
+        // Two Dates (or a non-text one) is not a claim we can pin down.
+        if (date !== null || typeof h[1] !== 'string') return 'invalid';
+        date = h[1];
+      }
     }
     if (date === null) return 'no-date';
-    const dateMs = parseHttpDate(date);
+    let dateMs: number;
+    try {
+      dateMs = parseHttpDate(date);
+    } catch {
+      return 'invalid';
+    }
     const receivedMono = this.monoNow();
     const rtt = receivedMono - sentMonoMs;
     if (!(rtt >= 0)) return 'invalid';
     // wall(receivedMono) in [date, date + 1 s + rtt] (plus our rate error over the rtt).
     const slack = rtt * this.phi + this.mono.resolutionMs;
     const verdict = this.addSample(`date:${source}`, dateMs - receivedMono - slack, dateMs + DATE_HEADER_RESOLUTION_MS + rtt - receivedMono + slack, receivedMono);
+    // The server stamped the Date before we read it, so true time now is at least the Date.
+    if (verdict !== 'before-floor') this.raiseFloorFrom(dateMs, receivedMono);
     if (verdict === 'accepted') this.select();
     return verdict;
   }
@@ -240,7 +356,8 @@ export class SecureClock {
   /**
    * Runs source selection over the pooled evidence, aged to now. On success
    * the anchor becomes the selected interval (intersected with the running
-   * anchor when both overlap) and the trusted floor rises. Returns success.
+   * anchor when both overlap). The floor does not follow: a majority may be
+   * unauthenticated SNTP (see the header). Returns success.
    */
   select(): boolean {
     const m = this.monoNow();
@@ -279,8 +396,6 @@ export class SecureClock {
     this.anchorSlept = this.sleptTotalMs;
     this.anchorLow = low;
     this.anchorHigh = high;
-    const r = this.now();
-    if (r.state === 'SYNCED') this.floor.raise(r.earliest);
     return true;
   }
 

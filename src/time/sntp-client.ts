@@ -79,8 +79,14 @@ export interface SntpClientOptions {
   minPollIntervalMs?: number;
 }
 
-/** Why datagrams were ignored without ending a query. */
-export type IgnoredReason = 'wrong-sender' | 'truncated' | 'oversized' | 'bad-version' | 'not-server-mode' | 'origin-mismatch';
+/**
+ * Why datagrams were ignored without ending a query: a ReplyVerdict that
+ * cannot be ours, 'wrong-sender', 'not-bytes' (the port handed us something
+ * other than a Uint8Array), 'stale' (for a query that is over) or
+ * 'callback-error' (an exception inside our handling, caught so that it
+ * never reaches the port).
+ */
+export type IgnoredReason = 'wrong-sender' | 'truncated' | 'oversized' | 'bad-version' | 'not-server-mode' | 'origin-mismatch' | 'not-bytes' | 'stale' | 'callback-error';
 
 function isIgnorable(v: ReplyVerdict | IgnoredReason): v is IgnoredReason {
   return v === 'truncated' || v === 'oversized' || v === 'bad-version' || v === 'not-server-mode' || v === 'origin-mismatch';
@@ -130,6 +136,9 @@ export class SntpClient {
     'bad-version': 0,
     'not-server-mode': 0,
     'origin-mismatch': 0,
+    'not-bytes': 0,
+    stale: 0,
+    'callback-error': 0,
   };
 
   constructor(options: SntpClientOptions) {
@@ -202,7 +211,14 @@ export class SntpClient {
       return;
     }
     st.socket = socket;
-    socket.onReceive = (bytes, address, port) => this.receive(st, socket, bytes, address, port);
+    socket.onReceive = (bytes, address, port) => {
+      // Every byte from outside is data: nothing may escape into the port.
+      try {
+        this.receive(st, socket, bytes, address, port);
+      } catch {
+        this.ignored['callback-error']++;
+      }
+    };
     st.timer = this.timers.set(() => this.timeout(st, socket), this.timeoutMs);
     st.t1 = this.clock.monoNow();
     try {
@@ -247,12 +263,19 @@ export class SntpClient {
 
   private receive(st: ServerState, socket: UdpSocket, bytes: Uint8Array, address: string, port: number): void {
     const t4 = this.clock.monoNow();
-    if (st.socket !== socket) return;
+    if (st.socket !== socket) {
+      this.ignored.stale++;
+      return;
+    }
     if (address !== st.server.address || port !== st.server.port) {
       this.ignored['wrong-sender']++;
       return;
     }
-    const length = bytes && typeof bytes.length === 'number' ? bytes.length : 0;
+    if (!(bytes instanceof Uint8Array)) {
+      this.ignored['not-bytes']++;
+      return;
+    }
+    const length = bytes.length;
     const verdict = parseReply(bytes, length, st.nonce, this.clock.floor.floorMs, this.maxRootDistanceMs, st.reply);
     if (isIgnorable(verdict)) {
       this.ignored[verdict]++;

@@ -1,8 +1,12 @@
 // The trusted floor: a time the device knows has already passed. It starts at
-// the firmware build time and rises to the last trusted `earliest`, persisted
-// through the KeyValuePort so that a reboot (which makes the clock UNTRUSTED)
-// still rejects any source that claims an earlier time, and so that NTP era
-// selection has a pivot that does not depend on the local clock.
+// the firmware build time (or the stored floor) and rises only on evidence an
+// on-path attacker cannot forge (SecureClock decides what that is: elapsed
+// uptime, TLS-authenticated Date headers, accepted SigV4 signatures; never
+// SNTP). It is persisted through the KeyValuePort so that a reboot (which
+// makes the clock UNTRUSTED) still rejects any source that claims an earlier
+// time, and so that NTP era selection has a pivot that does not depend on the
+// local clock. A wrong (too high) floor is recovered by erasing FLOOR_KEY: see
+// docs/time.md.
 //
 // Writes are rate-limited (`persistStepMs`): flash wears, and a floor that is
 // an hour stale is still a floor.
@@ -59,11 +63,13 @@ export class TrustedFloor {
       }
     }
     this.restoreError = error;
-    this.storedMs = stored;
     this.floorMs = Math.max(buildTimeMs, stored);
+    // The build time is in the firmware: the first write is due only once the
+    // floor rose a persist step above what the device knows without flash.
+    this.storedMs = this.floorMs;
   }
 
-  /** Raises the floor to `trustedEarliestMs` (a trusted clock's earliest) and persists it when it rose enough. */
+  /** Raises the floor to `trustedEarliestMs` (a time proven to have passed) and persists it when it rose enough. */
   raise(trustedEarliestMs: number): void {
     if (!(trustedEarliestMs > this.floorMs) || trustedEarliestMs > MAX_FLOOR_MS) return;
     this.floorMs = Math.floor(trustedEarliestMs);
