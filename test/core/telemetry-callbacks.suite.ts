@@ -51,6 +51,7 @@ class StrictClock implements TimeAuthority {
     return { state: 'SYNCED', earliest: 0, latest: 0, bound: 0 };
   }
   markDisrupted(): void {}
+  acceptedSignature(): void {}
   monoNow(): number {
     return this.timer.nowMs;
   }

@@ -31,6 +31,7 @@ function httpsRig(clock: { acceptedSignature(ms: number): void } & Record<string
     signer,
     host: 'data.example',
     clock: clock as never,
+    timer: new ManualTimer(),
   });
   const send = (timeMs: number, status: number | null) => {
     transport.publish('dt/x', body, body.length, { credentials: creds, timeMs }, () => {});
