@@ -87,6 +87,11 @@ test('a missing or unreadable --ca / --cert / --key: the error names the flag an
     const dirKey = start([...remote(dir, { '--key': dir }), ...servers]);
     assert.equal(dirKey.status, 2, dirKey.stdout);
     assert.ok(lastLine(dirKey.stderr).includes(`--key ${dir}`), dirKey.stderr);
+    const empty = join(dir, 'empty.pem');
+    writeFileSync(empty, '');
+    const emptyCert = start([...remote(dir, { '--cert': empty }), ...servers]);
+    assert.equal(emptyCert.status, 2, emptyCert.stdout);
+    assert.match(lastLine(emptyCert.stderr), new RegExp(`^--cert ${empty.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*empty`));
   });
 });
 

@@ -171,13 +171,16 @@ export function parseArgs(argv: string[]): StartOptions | 'help' {
 
 /** Reads a file named by a flag; a failure names the flag and the path. */
 function readFlagFile(flag: string, path: string): string {
+  let text: string;
   try {
-    return readFileSync(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
     throw new Error(`${flag} ${path}: cannot read (${why})`);
   }
+  if (text.trim() === '') throw new Error(`${flag} ${path}: the file is empty`);
+  return text;
 }
 
 function hostPort(text: string, what: string): { host: string; port: number } {
