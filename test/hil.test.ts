@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseTranscript } from '../tools/hil/cli.js';
 
@@ -73,4 +74,31 @@ test('npx hil --target sim runs every portable suite in the Moddable simulator a
   assert.deepEqual(report.failures, []);
   assert.equal(report.passed, report.expected);
   assert.equal(report.ok, true);
+});
+
+/** The CLI's own message: the last stderr line (node may print warnings before it). */
+const hil = (args: string[]) => spawnSync(process.execPath, [join(repo, 'bin', 'hil.js'), ...args], { cwd: repo, encoding: 'utf8', timeout: 120_000 });
+
+test('an unknown --suite is refused, listing the valid suites', () => {
+  const run = hil(['--target', 'xs', '--suite', 'no-such-suite', '--json']);
+  assert.equal(run.status, 2, run.stdout);
+  const valid = readdirSync(join(repo, 'test', 'core'))
+    .filter((f) => f.endsWith('.suite.ts') && f !== 'harness.suite.ts')
+    .map((f) => f.slice(0, -'.suite.ts'.length));
+  assert.ok(valid.length > 0);
+  const message = run.stderr.trim();
+  assert.match(message, /unknown suite no-such-suite/);
+  for (const name of valid) assert.ok(message.includes(name), `lists ${name}: ${message}`);
+});
+
+test('a serial port that does not exist, or is no serial port: a one-line error naming it, non-zero exit, no stack trace', () => {
+  for (const port of [`/dev/hil-no-such-port-${process.pid}`, '/dev/null']) {
+    const run = hil(['--target', `serial:${port}`, '--suite', 'time-clock', '--timeout-ms', '5000', '--quiet']);
+    assert.notEqual(run.status, 0, port);
+    assert.notEqual(run.status, null, `${port}: ended by itself`);
+    const message = run.stderr.trim();
+    assert.equal(message.split('\n').length, 1, `${port}: one line: ${message}`);
+    assert.ok(message.includes(`serial port ${port}`), message);
+    assert.doesNotMatch(message, /^\s+at /m);
+  }
 });

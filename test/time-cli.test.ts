@@ -110,3 +110,22 @@ test('cli: usage errors exit 2 with a message', { timeout: 60_000 }, async () =>
   assert.equal(help.code, 0);
   assert.match(help.stdout, /usage/);
 });
+
+test('cli: a server name that does not resolve is a rejected source with its reason, not a usage error', { timeout: 60_000 }, async () => {
+  // .invalid is reserved (RFC 2606): it never resolves.
+  const bogus = `no-such-ntp-${process.pid}.invalid`;
+  await withServers([0, 0], async (servers) => {
+    const r = await runCli(['probe', '--json', ...serverArgs([...servers, bogus])]);
+    assert.equal(r.code, 0, `two honest servers still agree: ${r.stderr}`);
+    const j = JSON.parse(r.stdout) as { state: string; sources: Array<Record<string, unknown>> };
+    assert.equal(j.state, 'SYNCED');
+    assert.deepEqual(j.sources.map((s) => s.server), [...servers, bogus]);
+    const bad = j.sources[2]!;
+    assert.equal(bad.verdict, 'rejected');
+    assert.match(String(bad.reason), /^unresolved/);
+    assert.equal(bad.offsetMs, null);
+  });
+  const alone = await runCli(['probe', '--server', `${bogus}:123`]);
+  assert.equal(alone.code, 1, `not trusted, but no usage error: ${alone.stderr}`);
+  assert.ok(new RegExp(`${bogus.replace(/\./g, '\\.')}:123\\s+rejected\\s+unresolved`).test(alone.stdout), alone.stdout);
+});

@@ -1,22 +1,18 @@
 // `npm start`: the agent on a virtual device against a local cloud.
 //
 // Starts, on loopback: the dev cloud (TLS gateway verifying every signature
-// with aws-crt, mutual-TLS credentials provider, MQTT broker) and three SNTP
+// with aws-crt, mutual-TLS credentials provider, MQTT broker) and SNTP
 // servers; provisions a device; then runs the firmware bundle
 // (build/xs/vdevice.js) inside the XS engine with real I/O, and shows a live
-// status line. Options point it at real endpoints instead.
-//
-//   npm start -- [--duration S] [--json] [--transport https|mqtt]
-//                [--restart-cloud-at S] [--liar] [--thing NAME]
-//                [--endpoint HOST:PORT --credentials-endpoint HOST:PORT
-//                 --role-alias A --region R --ca FILE --cert FILE --key FILE
-//                 --time-server IP:PORT ...]
+// status line. Options point it at real endpoints instead (see HELP).
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
 import { join, resolve } from 'node:path';
 import { VirtualDevice } from './vdevice/host.js';
 import { deliveries } from './vdevice/deliveries.js';
 import { SntpServer } from './timeserver/sntp-server.js';
-import { startDevCloud, type DevCloud } from './devcloud/devcloud.js';
+import type { DevCloud } from './devcloud/devcloud.js';
+import { DEFAULT_MIN_SOURCES } from '../src/time/index.js';
 
 interface StartOptions {
   durationS: number | null;
@@ -25,6 +21,8 @@ interface StartOptions {
   restartCloudAtS: number | null;
   timeServerCount: number;
   liars: number;
+  /** null: the agent config's default (DEFAULT_MIN_SOURCES). */
+  minSources: number | null;
   thing: string;
   fresh: boolean;
   endpoint: string | null;
@@ -50,7 +48,38 @@ const DEFAULT_SAMPLE_INTERVAL_MS = 500;
 const DRAIN_GRACE_MS = 5000;
 const LIAR_OFFSET_MS = 600_000;
 
-function parseArgs(argv: string[]): StartOptions {
+export const HELP = `usage: npm start -- [options]        (or: node dist/tools/start.js [options])
+
+Runs the firmware on a virtual device (XS engine) against a local dev cloud and
+local SNTP servers, all on loopback, and shows a status line. Ctrl-C (SIGINT)
+or SIGTERM stops it cleanly: the queue drains, the summary is printed, exit 0.
+
+  --duration S            stop after S seconds (default: run until Ctrl-C)
+  --json                  print only the summary, as one JSON object
+  --transport https|mqtt  how data is uploaded (default https)
+  --sample-ms MS          sample interval in the device (default ${DEFAULT_SAMPLE_INTERVAL_MS})
+  --thing NAME            thing name (default vdevice-1)
+  --keep-state            keep the device's flash and settings from the last run
+  --min-sources N         agreeing time sources the device needs (default ${DEFAULT_MIN_SOURCES})
+  --time-servers N        local SNTP servers to start, 1..8 (default 3; at least --min-sources)
+  --liars N               how many of them are 10 minutes fast (default 0)
+  --restart-cloud-at S    stop the dev cloud at S seconds for 3 s (simulated outage)
+
+Real endpoints instead of the dev cloud (all of these together):
+  --endpoint HOST:PORT               data endpoint
+  --credentials-endpoint HOST:PORT   credentials provider endpoint
+  --role-alias A                     IoT role alias
+  --region R                         AWS region (default us-east-1)
+  --ca FILE  --cert FILE  --key FILE TLS material (PEM files)
+  --time-server IP[:PORT]            an NTP server (IPv4 literal); repeat it, at least --min-sources times
+
+  -h, --help              this text
+
+Exit codes: 0 done (also after Ctrl-C), 1 the firmware raised an error,
+2 bad options or the run could not start, 130 a second Ctrl-C (no cleanup).`;
+
+/** The options, or 'help' for -h/--help. Throws a one-line Error on a bad option. */
+export function parseArgs(argv: string[]): StartOptions | 'help' {
   const o: StartOptions = {
     durationS: null,
     json: false,
@@ -58,6 +87,7 @@ function parseArgs(argv: string[]): StartOptions {
     restartCloudAtS: null,
     timeServerCount: 3,
     liars: 0,
+    minSources: null,
     thing: 'vdevice-1',
     fresh: true,
     endpoint: null,
@@ -89,6 +119,7 @@ function parseArgs(argv: string[]): StartOptions {
       case '--restart-cloud-at': o.restartCloudAtS = Number(v()); break;
       case '--time-servers': o.timeServerCount = Number(v()); break;
       case '--liars': o.liars = Number(v()); break;
+      case '--min-sources': o.minSources = Number(v()); break;
       case '--thing': o.thing = v(); break;
       case '--keep-state': o.fresh = false; break;
       case '--endpoint': o.endpoint = v(); break;
@@ -102,9 +133,7 @@ function parseArgs(argv: string[]): StartOptions {
       case '--sample-ms': o.sampleIntervalMs = Number(v()); break;
       case '--help':
       case '-h':
-        console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 14).join('\n'));
-        process.exit(0);
-        break;
+        return 'help';
       default:
         throw new Error(`unknown option ${a} (try --help)`);
     }
@@ -113,7 +142,45 @@ function parseArgs(argv: string[]): StartOptions {
   if (!(o.sampleIntervalMs >= 10)) throw new Error('--sample-ms must be at least 10');
   if (!(Number.isInteger(o.timeServerCount) && o.timeServerCount >= 1 && o.timeServerCount <= 8)) throw new Error('--time-servers must be 1..8');
   if (!(Number.isInteger(o.liars) && o.liars >= 0 && o.liars <= o.timeServerCount)) throw new Error('--liars must be 0..--time-servers');
+  if (o.minSources !== null && !(Number.isInteger(o.minSources) && o.minSources >= 1 && o.minSources <= 8)) throw new Error('--min-sources must be 1..8');
+  const need = o.minSources ?? DEFAULT_MIN_SOURCES;
+  // The clock trusts a majority of at least `need` agreeing servers: with fewer servers it can never sync.
+  if (o.endpoint === null) {
+    if (o.timeServers.length) throw new Error('--time-server is for real endpoints (with --endpoint); the local run starts its own: use --time-servers N');
+    if (o.timeServerCount < need) {
+      throw new Error(`--time-servers ${o.timeServerCount} is fewer than the ${need} agreeing sources the device needs (min sources): the clock could never sync; start at least ${need} (or lower --min-sources)`);
+    }
+  } else {
+    if (!o.credentialsEndpoint || !o.roleAlias || !o.ca || !o.cert || !o.key || o.timeServers.length === 0) {
+      throw new Error(`with --endpoint, also give --credentials-endpoint, --role-alias, --ca, --cert, --key and --time-server (at least ${need})`);
+    }
+    if (o.timeServers.length < need) {
+      throw new Error(`${o.timeServers.length} --time-server given, fewer than the ${need} agreeing sources the device needs (min sources): the clock could never sync; give at least ${need} (or lower --min-sources)`);
+    }
+    for (const t of o.timeServers) {
+      const [ip, port, extra] = t.split(':');
+      const portOk = port === undefined || (/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535);
+      // The device matches replies by address and resolves no names.
+      if (!isIPv4(ip ?? '') || !portOk || extra !== undefined) throw new Error(`--time-server must be an IPv4 address, optionally :PORT, got ${t}`);
+    }
+    hostPort(o.endpoint, '--endpoint');
+    hostPort(o.credentialsEndpoint, '--credentials-endpoint');
+  }
   return o;
+}
+
+/** Reads a file named by a flag; a failure names the flag and the path. */
+function readFlagFile(flag: string, path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    throw new Error(`${flag} ${path}: cannot read (${why})`);
+  }
+  if (text.trim() === '') throw new Error(`${flag} ${path}: the file is empty`);
+  return text;
 }
 
 function hostPort(text: string, what: string): { host: string; port: number } {
@@ -122,19 +189,27 @@ function hostPort(text: string, what: string): { host: string; port: number } {
   return { host: m[1]!, port: Number(m[2]) };
 }
 
-function statusLine(s: Status): string {
+/** The live status line. An unknown bound (untrusted clock: the firmware sends null) is ±∞. */
+export function statusLine(s: Status): string {
   const h = s.health ?? {};
   const held = Object.entries(h.failClosed ?? {})
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${k}:${n}`)
     .join(',');
-  const bound = Number(h.timeBoundMs);
+  const bound = typeof h.timeBoundMs === 'number' ? h.timeBoundMs : NaN;
   const left = h.credentialsLeftMs === null || h.credentialsLeftMs === undefined ? '-' : `${Math.round(Number(h.credentialsLeftMs) / 1000)}s`;
   return `time ${h.timeState ?? '?'} ±${Number.isFinite(bound) ? `${Math.round(bound)}ms` : '∞'} | creds ${left} | queue ${h.queueDepth ?? 0} | gen ${s.generated ?? 0} sent ${h.sent ?? 0} acked ${h.acked ?? 0} | held ${held || '-'}`;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const o = parseArgs(argv);
+  const parsed = parseArgs(argv);
+  if (parsed === 'help') {
+    console.log(HELP);
+    return 0;
+  }
+  const o = parsed;
+  // Read before anything starts: a bad file is a usage error, not a half-started run.
+  const files = o.endpoint === null ? null : { ca: readFlagFile('--ca', o.ca!), cert: readFlagFile('--cert', o.cert!), key: readFlagFile('--key', o.key!) };
   const repo = resolve('.');
   const bundle = join(repo, 'build', 'xs', 'vdevice.js');
   if (!existsSync(bundle)) throw new Error(`${bundle} missing: run \`npm run build\``);
@@ -145,12 +220,32 @@ export async function main(argv: string[]): Promise<number> {
     if (!o.json) console.log(line);
   };
 
+  // Ctrl-C / SIGTERM end the run the same way the duration does (drain, stop, summary).
+  // Installed before anything starts, so a signal during start-up stops the run once it is up.
+  let stoppedBy: string | null = null;
+  let signalled = false;
+  let endRun: (() => void) | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      process.stderr.write(`\n[start] second ${signal}: exiting without cleanup\n`);
+      process.exit(130);
+    }
+    signalled = true;
+    stoppedBy ??= signal;
+    say(`\n[start] ${signal}: stopping (again to exit at once)`);
+    endRun?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
   const local = o.endpoint === null;
   let cloud: DevCloud | null = null;
   const ntp: SntpServer[] = [];
   let config: Record<string, unknown>;
   let tls: { ca: string; cert?: string; key?: string };
   if (local) {
+    // Loaded only for a local run: it pulls in aws-crt, which is slow to load and chatty on stderr.
+    const { startDevCloud } = await import('./devcloud/devcloud.js');
     cloud = await startDevCloud({ stateDir: join(repo, '.devcloud') });
     const device = await cloud.provision(o.thing);
     const e = cloud.endpoints();
@@ -176,21 +271,19 @@ export async function main(argv: string[]): Promise<number> {
     say(`dev cloud: gateway ${e.gatewayUrl}, credentials ${e.credentialsUrl}, broker ${e.brokerUrl}`);
     say(`time servers: ${servers.join(' ')}${o.liars ? ` (the last ${o.liars} lie by +${LIAR_OFFSET_MS / 1000} s)` : ''}`);
   } else {
-    if (!o.credentialsEndpoint || !o.roleAlias || !o.ca || !o.cert || !o.key || o.timeServers.length === 0) {
-      throw new Error('with --endpoint, also give --credentials-endpoint, --role-alias, --ca, --cert, --key and --time-server (at least two)');
-    }
-    tls = { ca: readFileSync(o.ca, 'utf8'), cert: readFileSync(o.cert, 'utf8'), key: readFileSync(o.key, 'utf8') };
+    tls = files!;
     config = {
       thingName: o.thing,
       region: o.region,
       roleAlias: o.roleAlias,
       dataEndpoint: hostPort(o.endpoint!, '--endpoint'),
-      credentialsEndpoint: hostPort(o.credentialsEndpoint, '--credentials-endpoint'),
+      credentialsEndpoint: hostPort(o.credentialsEndpoint!, '--credentials-endpoint'),
       timeServers: o.timeServers,
       transport: o.transport,
       sampleIntervalMs: o.sampleIntervalMs,
     };
   }
+  if (o.minSources !== null) config.minSources = o.minSources;
   // The firmware's trusted time floor starts at its build time, as on a board.
   config.buildTimeMs = Math.floor(statSync(bundle).mtimeMs);
 
@@ -236,10 +329,19 @@ export async function main(argv: string[]): Promise<number> {
         }, o.restartCloudAtS * 1000)
       : null;
 
+  // On stderr so it does not mix with --json's single stdout line.
+  process.stderr.write(`[start] running${o.durationS !== null ? ` for ${o.durationS} s` : ''}; Ctrl-C stops and prints the summary\n`);
+  let durationTimer: NodeJS.Timeout | undefined;
   await new Promise<void>((resolveRun) => {
-    if (o.durationS !== null) setTimeout(resolveRun, o.durationS * 1000);
-    process.once('SIGINT', () => resolveRun());
+    endRun = resolveRun;
+    if (stoppedBy !== null) resolveRun();
+    if (o.durationS !== null)
+      durationTimer = setTimeout(() => {
+        stoppedBy ??= 'duration';
+        resolveRun();
+      }, o.durationS * 1000);
   });
+  clearTimeout(durationTimer);
   clearInterval(ticker);
   if (restartTimer) clearTimeout(restartTimer);
   // Stop sampling, give the uploader a moment to drain what is queued, then report.
@@ -272,11 +374,14 @@ export async function main(argv: string[]): Promise<number> {
     cloudRestarted: restarted,
     timeState: h.timeState ?? null,
     firmwareError: device.error ? device.error.message : null,
+    stoppedBy,
   };
   if (cloud) await cloud.stop();
   for (const s of ntp) await s.close();
   if (o.json) console.log(JSON.stringify(summary));
   else console.log(`\n${JSON.stringify(summary, null, 2)}`);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
   return summary.firmwareError ? 1 : 0;
 }
 

@@ -26,14 +26,24 @@ interface DataModule {
   skipReason?(): string | false;
 }
 
-export async function buildDeviceTests(repo: string, outDir: string, only?: string[]): Promise<DeviceTestBuild> {
+/** The device test suites there are (compiled test/core/*.suite.ts, without the harness's own). */
+export function listSuites(repo: string): string[] {
   const coreDir = join(repo, 'dist', 'test', 'core');
   if (!existsSync(coreDir)) throw new Error('dist/test/core missing: run `npm run build` first');
-  const candidates = readdirSync(coreDir)
+  return readdirSync(coreDir)
     .filter((f) => f.endsWith('.suite.js'))
     .map((f) => f.slice(0, -'.suite.js'.length))
-    .filter((n) => n !== 'harness' && (!only || only.includes(n)))
+    .filter((n) => n !== 'harness')
     .sort();
+}
+
+export async function buildDeviceTests(repo: string, outDir: string, only?: string[]): Promise<DeviceTestBuild> {
+  const coreDir = join(repo, 'dist', 'test', 'core');
+  const all = listSuites(repo);
+  // A misspelt --suite would otherwise build (and pass) nothing.
+  const unknown = (only ?? []).filter((n) => !all.includes(n));
+  if (unknown.length) throw new Error(`unknown suite ${unknown.join(', ')} (valid: ${all.join(', ')})`);
+  const candidates = all.filter((n) => !only || only.includes(n));
   mkdirSync(outDir, { recursive: true });
   const suites: string[] = [];
   const skipped: Array<{ suite: string; reason: string }> = [];

@@ -152,6 +152,7 @@ function findFile(dir: string, name: string): string | null {
 
 interface SerialLike {
   on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
   close(callback?: (error?: Error | null) => void): void;
 }
 export type SerialPortFactory = (path: string, baudRate: number) => SerialLike;
@@ -161,13 +162,34 @@ async function defaultSerialPort(path: string, baudRate: number): Promise<Serial
   return new SerialPort({ path, baudRate });
 }
 
-/** Reads a board's console until `HIL-END` or the timeout. `factory` lets tests use serialport's mock binding. */
+/** serialport's open error reads "Error: No such file or directory, cannot open /dev/x": keep the reason. */
+function serialReason(e: Error, path: string): string {
+  return e.message.replace(/^Error: /, '').replace(`, cannot open ${path}`, '');
+}
+
+/**
+ * Reads a board's console until `HIL-END` or the timeout. `factory` lets tests use serialport's mock binding.
+ * A port that cannot be opened rejects with a one-line error; an error later (board unplugged) ends the run as a failure.
+ */
 export async function runOnSerial(path: string, baud: number, timeoutMs: number, echo: (l: string) => void, factory?: SerialPortFactory): Promise<string[]> {
   const sp = factory ? factory(path, baud) : await defaultSerialPort(path, baud);
-  return new Promise((resolvePromise) => {
+  return new Promise((resolvePromise, rejectPromise) => {
     const lines: string[] = [];
     let pending = '';
     let done = false;
+    let opened = false;
+    sp.on('error', (e: Error) => {
+      if (done) return;
+      if (!opened && lines.length === 0) {
+        done = true;
+        clearTimeout(timer);
+        rejectPromise(new Error(`cannot open serial port ${path}: ${serialReason(e, path)}`));
+        return;
+      }
+      lines.push(`not ok - (serial): ${serialReason(e, path)}`);
+      finish();
+    });
+    (sp as unknown as { on(event: 'open', listener: () => void): unknown }).on('open', () => (opened = true));
     const finish = () => {
       if (done) return;
       done = true;
@@ -220,6 +242,11 @@ export async function main(argv: string[]): Promise<number> {
     } else throw new Error(`unknown argument ${a}`);
   }
   if (!(timeoutMs > 0)) throw new Error('--timeout-ms must be positive');
+  if (target !== 'xs' && target !== 'sim' && !target.startsWith('serial:')) throw new Error(`unknown target ${target} (xs, sim or serial:<port>)`);
+  const serialPath = target.startsWith('serial:') ? target.slice('serial:'.length) : null;
+  if (serialPath === '') throw new Error('--target serial:<port> needs a port, e.g. serial:/dev/ttyUSB0');
+  // Before the build (seconds): a device path that does not exist is a typo or an unplugged board.
+  if (serialPath !== null && serialPath.startsWith('/') && !existsSync(serialPath)) throw new Error(`cannot open serial port ${serialPath}: no such device`);
   const repo = resolve('.');
   const build = await buildDeviceTests(repo, join(repo, 'build', 'hil'), only.length ? only : undefined);
   // stderr, so that --json output stays one object.

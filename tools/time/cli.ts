@@ -14,7 +14,8 @@ import { SntpClient, type ServerOutcome, type SntpServer } from '../../src/time/
 const USAGE = `usage: secure-time probe --server HOST[:PORT] [--server ...] [--min-sources N]
                         [--max-bound-ms M] [--timeout-ms T] [--attempts A] [--floor-ms F] [--json]
   Queries every server once (with retries), selects a majority, prints the
-  result. Exit 0 when trusted, 1 when not, 2 on a usage error.`;
+  result. A name that does not resolve is a rejected source (unresolved).
+  Exit 0 when trusted, 1 when not, 2 on a usage error.`;
 
 export const DEFAULT_NTP_PORT = 123;
 /** Default --max-bound-ms: a host checking its servers expects far better than the device's E_max. */
@@ -88,8 +89,15 @@ export function parseArgs(argv: string[]): ProbeOptions {
   return o;
 }
 
-/** HOST[:PORT], [V6]:PORT; names are resolved (replies are matched by address). */
-async function resolveServer(text: string): Promise<SntpServer> {
+/** Longest wait for a name lookup: a resolver that does not answer makes that source rejected, not the probe hang. */
+export const PROBE_DNS_TIMEOUT_MS = 5000;
+
+/**
+ * HOST[:PORT], [V6]:PORT; names are resolved (replies are matched by address).
+ * A malformed argument is a usage error; a name that does not resolve is a
+ * source without a sample (`unresolved`), reported like a timeout.
+ */
+async function resolveServer(text: string): Promise<SntpServer | { unresolved: string }> {
   let host = text;
   let port = DEFAULT_NTP_PORT;
   const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
@@ -103,11 +111,17 @@ async function resolveServer(text: string): Promise<SntpServer> {
   }
   if (!host) throw new UsageError(`bad server ${text}`);
   if (isIP(host)) return { address: host, port };
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const r = await lookup(host, { family: 4 });
+    const r = await Promise.race([
+      lookup(host, { family: 4 }),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(Object.assign(new Error('timeout'), { code: 'timeout' })), PROBE_DNS_TIMEOUT_MS))),
+    ]);
     return { address: r.address, port };
-  } catch {
-    throw new UsageError(`cannot resolve ${host}`);
+  } catch (e) {
+    return { unresolved: `unresolved (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -116,11 +130,21 @@ function round3(x: number): number | null {
 }
 
 export async function probe(o: ProbeOptions): Promise<ProbeReport> {
-  const servers = await Promise.all(o.servers.map(resolveServer));
-  const ipv6 = servers.some((s) => isIP(s.address) === 6);
+  const resolved = await Promise.all(o.servers.map(resolveServer));
+  const servers = resolved.filter((r): r is SntpServer => !('unresolved' in r));
   const clock = new SecureClock({ ticks: new NodeTicks(), buildTimeMs: o.floorMs, minSources: o.minSources });
-  const client = new SntpClient({ udp: new NodeUdp({ ipv6 }), timers: new NodeTimers(), random: new NodeRandom(), clock, servers, timeoutMs: o.timeoutMs, attempts: o.attempts });
-  const outcomes = await new Promise<ServerOutcome[]>((resolve) => client.round(resolve));
+  let queried: ServerOutcome[] = [];
+  if (servers.length > 0) {
+    const ipv6 = servers.some((s) => isIP(s.address) === 6);
+    const client = new SntpClient({ udp: new NodeUdp({ ipv6 }), timers: new NodeTimers(), random: new NodeRandom(), clock, servers, timeoutMs: o.timeoutMs, attempts: o.attempts });
+    queried = await new Promise<ServerOutcome[]>((resolve) => client.round(resolve));
+  }
+  // Back in argument order, with the unresolved names as rejected sources.
+  let next = 0;
+  const outcomes = resolved.map(
+    (r): Pick<ServerOutcome, 'verdict' | 'reason' | 'offsetMs' | 'delayMs' | 'boundMs'> =>
+      'unresolved' in r ? { verdict: 'rejected', reason: r.unresolved, offsetMs: NaN, delayMs: NaN, boundMs: NaN } : queried[next++]!,
+  );
   const reading = clock.now();
   // Offsets are reported against this host's system clock: sample offsets
   // are (wall - monotonic), so add (monotonic - system) read together.
@@ -147,10 +171,10 @@ export async function probe(o: ProbeOptions): Promise<ProbeReport> {
 
 function table(r: ProbeReport): string {
   const lines = [`state ${r.state}${r.trusted ? ' (trusted)' : ' (NOT trusted)'}  offset ${r.offsetMs ?? '-'} ms  bound ±${r.boundMs ?? '-'} ms`];
-  lines.push('server                     verdict      reason            offset ms     delay ms     bound ms');
+  lines.push(`${'server'.padEnd(26)} ${'verdict'.padEnd(12)} ${'reason'.padEnd(22)} ${'offset ms'.padStart(9)} ${'delay ms'.padStart(12)} ${'bound ms'.padStart(12)}`);
   for (const s of r.sources) {
     lines.push(
-      `${s.server.padEnd(26)} ${s.verdict.padEnd(12)} ${(s.reason || '-').padEnd(17)} ${String(s.offsetMs ?? '-').padStart(9)} ${String(s.delayMs ?? '-').padStart(12)} ${String(s.boundMs ?? '-').padStart(12)}`,
+      `${s.server.padEnd(26)} ${s.verdict.padEnd(12)} ${(s.reason || '-').padEnd(22)} ${String(s.offsetMs ?? '-').padStart(9)} ${String(s.delayMs ?? '-').padStart(12)} ${String(s.boundMs ?? '-').padStart(12)}`,
     );
   }
   return lines.join('\n');

@@ -60,6 +60,8 @@ export class XsWorker {
   private readonly messages: Buffer[] = [];
   private waiter: (() => void) | null = null;
   private exited: Error | null = null;
+  /** The process is gone (its exit event came): nothing to stop in close(). */
+  private dead = false;
   private busy: Promise<unknown> = Promise.resolve();
   private readonly onCommand: CommandHandler;
 
@@ -70,10 +72,22 @@ export class XsWorker {
     }
     this.onCommand = options.onCommand ?? (() => new Uint8Array(0));
     // No `-l`: the worker's meter limit defaults to none, so long runs are not killed.
+    // Own process group: a terminal's Ctrl-C (SIGINT to the foreground group)
+    // must not kill the engine under its owner, who still needs it to stop in
+    // order (see close()). If the owner dies, fd 3 reaches EOF and the engine exits.
     this.child = spawn(bin, ['xsnap-worker'], {
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      detached: true,
     });
     const stdio = this.child.stdio as unknown as [null, Readable, Readable, Writable, Readable];
+    // A pipe error (ECONNRESET, EPIPE: the engine went away) is the engine's
+    // failure, reported to whoever waits on it; never an unhandled 'error' event.
+    for (const [fd, stream] of stdio.entries()) {
+      stream?.on('error', (e: Error) => {
+        this.exited ??= new XsEngineError(`XS engine pipe ${fd} failed: ${e.message}`);
+        this.wake();
+      });
+    }
     this.toXs = stdio[3];
     const onPrint = options.onPrint ?? (process.env.XS_VERBOSE ? (l: string) => process.stderr.write(`[xs] ${l}\n`) : () => {});
     let pending = '';
@@ -89,6 +103,7 @@ export class XsWorker {
     stdio[2].on('data', (chunk: Buffer) => process.stderr.write(chunk));
     stdio[4].on('data', (chunk: Buffer) => this.absorb(chunk));
     this.child.on('exit', (code, signal) => {
+      this.dead = true;
       this.exited = new XsEngineError(`XS engine exited (code ${code}, signal ${signal})`);
       this.wake();
     });
@@ -130,6 +145,7 @@ export class XsWorker {
   }
 
   private send(prefix: string, body: Uint8Array | string): void {
+    if (this.exited) throw this.exited;
     const payload = Buffer.concat([Buffer.from(prefix, 'latin1'), typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body)]);
     this.toXs.write(Buffer.concat([Buffer.from(`${payload.length}:`, 'latin1'), payload, Buffer.from(',', 'latin1')]));
   }
@@ -183,7 +199,7 @@ export class XsWorker {
   }
 
   async close(): Promise<void> {
-    if (this.exited) return;
+    if (this.dead || this.child.pid === undefined) return;
     const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
     this.toXs.end();
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 2000);
