@@ -150,6 +150,10 @@ export class SecureClock {
   private floorBaseMs: number;
   private floorBaseMono: number;
   private floorBaseSlept = 0;
+  /** Best authenticated evidence (Date votes, accepted signatures): true time at tick reading authLowMono was at least authLowMs. */
+  private authLowMs = -Infinity;
+  private authLowMono = 0;
+  private authLowSlept = 0;
   /** Date votes that carried a Date we did not pool (malformed, before the floor, pool full). */
   rejectedDateVotes = 0;
   /** Authenticated floor evidence cut down to the per-boot cap. */
@@ -209,7 +213,13 @@ export class SecureClock {
     if (f > this.floor.floorMs) this.floor.raise(f);
   }
 
-  /** Authenticated evidence: true time at tick reading m is at least lowMs. Capped per boot. */
+  /**
+   * Authenticated evidence: true time at tick reading m is at least lowMs.
+   * Capped per boot, kept as a candidate, and applied only as far as the
+   * clock's own trusted interval agrees (applyAuthenticatedFloor): a single
+   * authenticated server with a wrong clock (a skewed gateway) must not lock
+   * the device out, so the floor needs both to be late before it is.
+   */
   private raiseFloorFrom(lowMs: number, m: number): void {
     if (!Number.isFinite(lowMs)) return;
     const cap = this.bootFloorMs + Math.max(0, m - this.bootMono) + this.maxFloorRisePerBootMs;
@@ -218,11 +228,31 @@ export class SecureClock {
       low = cap;
       this.cappedFloorRaises++;
     }
-    if (!(low > this.floorAt(m))) return;
-    this.floorBaseMs = low;
+    if (low > this.authFloorAt(m)) {
+      this.authLowMs = low;
+      this.authLowMono = m;
+      this.authLowSlept = this.sleptTotalMs;
+    }
+    this.applyAuthenticatedFloor(m);
+  }
+
+  /** The best authenticated lower bound on true time, carried to tick reading m (-Infinity before any). */
+  private authFloorAt(m: number): number {
+    if (this.authLowMs === -Infinity) return -Infinity;
+    return this.authLowMs + Math.max(0, m - this.authLowMono) - this.widening(m, this.authLowMono, this.authLowSlept) - this.mono.resolutionMs;
+  }
+
+  /** Raises the floor to min(authenticated evidence, the trusted clock's earliest), when the clock is trusted. */
+  private applyAuthenticatedFloor(m: number): void {
+    const state = this.stateAt(m);
+    if (state !== 'SYNCED' && state !== 'FREE_RUNNING') return;
+    const earliest = Math.floor(m + this.anchorLow - this.widening(m, this.anchorMono, this.anchorSlept) - this.mono.resolutionMs);
+    const target = Math.min(this.authFloorAt(m), earliest);
+    if (!(target > this.floorAt(m))) return;
+    this.floorBaseMs = target;
     this.floorBaseMono = m;
     this.floorBaseSlept = this.sleptTotalMs;
-    if (low > this.floor.floorMs) this.floor.raise(low);
+    if (target > this.floor.floorMs) this.floor.raise(target);
   }
 
   /** Current time interval. */
@@ -396,6 +426,7 @@ export class SecureClock {
     this.anchorSlept = this.sleptTotalMs;
     this.anchorLow = low;
     this.anchorHigh = high;
+    this.applyAuthenticatedFloor(m);
     return true;
   }
 

@@ -37,6 +37,12 @@ function vote(clock: SecureClock, ticks: ManualTicks, source: string, trueNowMs:
   return { verdict, dateMs };
 }
 
+/** Three sources agreeing that true time is `trueMs` (± `halfMs`) at the current tick: the clock becomes SYNCED. */
+function syncAt(clock: SecureClock, ticks: ManualTicks, trueMs: number, halfMs: number): void {
+  for (const s of ['ntp-a', 'ntp-b', 'ntp-c']) clock.addSample(s, trueMs - ticks.raw - halfMs, trueMs - ticks.raw + halfMs, ticks.raw);
+  if (!clock.select()) throw new Error('sync failed');
+}
+
 interface Rig {
   ticks: ManualTicks;
   timers: ManualTimers;
@@ -110,7 +116,7 @@ const suite: PortableSuite = () => [
     },
   },
   {
-    name: 'Date vote of an authenticated server raises the floor to its Date at once and persists it; after reboot earlier claims are refused',
+    name: 'Date vote of an authenticated server: held while the clock is untrusted, applied (and persisted) once a selection agrees; after reboot earlier claims are refused',
     run(t) {
       const store = new MemoryKeyValue();
       const { ticks, clock } = make({ store });
@@ -118,47 +124,74 @@ const suite: PortableSuite = () => [
       const { verdict, dateMs } = vote(clock, ticks, 'sts', WALL0 + 1200);
       t.equal(verdict, 'accepted');
       t.equal(clock.now().state, 'UNTRUSTED', 'one vote does not set the clock');
-      t.equal(clock.floor.floorMs, dateMs, 'the Date is a time that has passed');
-      t.equal(store.get(FLOOR_KEY), String(dateMs));
+      t.equal(clock.floor.floorMs, Math.floor(BUILD + 1200 - 0.06 - 1), 'untrusted: only uptime (1200 ms, less 0.06 ms at 50 ppm and a tick) raises the floor');
+      ticks.raw = 1300;
+      syncAt(clock, ticks, WALL0 + 1300, 5);
+      t.equal(clock.now().state, 'SYNCED');
+      // The vote's Date, carried 100 ms (less 50 ppm and a tick), is below the clock's earliest (true - 5 ms - a tick).
+      const carried = dateMs + 100 - 0.005 - 1;
+      t.equal(clock.floor.floorMs, Math.floor(carried), 'the Date is a time that has passed');
+      t.equal(store.get(FLOOR_KEY), String(Math.floor(carried)));
       const again = make({ store });
-      t.equal(again.clock.now().earliest, dateMs);
+      t.equal(again.clock.now().earliest, Math.floor(carried));
       t.equal(again.clock.addSample('replay', dateMs - 60_000 - 5, dateMs - 60_000 + 5, 0), 'before-floor');
     },
   },
   {
-    name: 'accepted signature: the floor rises to signing time - 5 min; non-finite or lower reports change nothing',
+    name: 'a TLS-authenticated server whose clock is 10 min fast (a skewed gateway) cannot lift the floor past the honest majority\'s interval',
+    run(t) {
+      const store = new MemoryKeyValue();
+      const { ticks, clock } = make({ store });
+      ticks.raw = 3_600_000;
+      syncAt(clock, ticks, WALL0 + ticks.raw, 5);
+      vote(clock, ticks, 'skewed-gateway', WALL0 + ticks.raw + 600_000);
+      clock.acceptedSignature(WALL0 + ticks.raw + 600_000);
+      const trueNow = WALL0 + ticks.raw;
+      t.ok(clock.floor.floorMs <= trueNow, `floor ${clock.floor.floorMs - trueNow} ms from true time`);
+      t.ok(clock.floor.floorMs >= trueNow - 7, 'and it did rise as far as the clock agrees');
+      const next = make({ store });
+      t.equal(next.clock.addSample('honest', trueNow - 5, trueNow + 5, 0), 'accepted', 'after reboot honest time is not before the floor');
+    },
+  },
+  {
+    name: 'accepted signature: the floor rises to signing time - 5 min once trusted; non-finite or lower reports change nothing',
     run(t) {
       const { ticks, clock } = make();
       ticks.raw = 2000;
       clock.acceptedSignature(WALL0 + 2000);
-      t.equal(clock.floor.floorMs, WALL0 + 2000 - SIGV4_WINDOW_MS);
+      t.equal(clock.now().state, 'UNTRUSTED', 'the floor is not the clock');
+      t.equal(clock.floor.floorMs, Math.floor(BUILD + 2000 - 0.1 - 1), 'untrusted: uptime only (less 50 ppm and a tick)');
+      syncAt(clock, ticks, WALL0 + 2000, 5);
+      t.equal(clock.floor.floorMs, WALL0 + 2000 - SIGV4_WINDOW_MS - 1, 'signing time - 5 min, less a tick');
       clock.acceptedSignature(NaN);
       clock.acceptedSignature(Infinity);
       clock.acceptedSignature(WALL0 - DAY_MS);
       clock.acceptedSignature('soon' as unknown as number);
-      t.equal(clock.floor.floorMs, WALL0 + 2000 - SIGV4_WINDOW_MS);
-      t.equal(clock.now().state, 'UNTRUSTED', 'the floor is not the clock');
+      t.equal(clock.floor.floorMs, WALL0 + 2000 - SIGV4_WINDOW_MS - 1);
     },
   },
   {
-    name: 'per-boot cap: authenticated evidence a year ahead lifts the floor at most 24 h above boot floor + uptime; the next boot 24 h more',
+    name: 'per-boot cap: with a liar majority AND authenticated evidence a year ahead, the floor rises at most 24 h above boot floor + uptime; the next boot 24 h more',
     run(t) {
       const store = new MemoryKeyValue();
       const { ticks, clock } = make({ store });
       ticks.raw = 5000;
+      syncAt(clock, ticks, WALL0 + YEAR_MS, 5);
       vote(clock, ticks, 'a', WALL0 + YEAR_MS);
       vote(clock, ticks, 'b', WALL0 + YEAR_MS);
       clock.acceptedSignature(WALL0 + YEAR_MS);
-      t.equal(clock.floor.floorMs, BUILD + 5000 + DAY_MS);
-      t.equal(clock.cappedFloorRaises, 3);
-      t.equal(store.get(FLOOR_KEY), String(BUILD + 5000 + DAY_MS));
+      t.equal(clock.floor.floorMs, BUILD + 5000 + DAY_MS - 1);
+      t.ok(clock.cappedFloorRaises >= 3, `capped ${clock.cappedFloorRaises}`);
+      t.equal(store.get(FLOOR_KEY), String(BUILD + 5000 + DAY_MS - 1));
       const next = make({ store });
+      syncAt(next.clock, next.ticks, WALL0 + YEAR_MS, 5);
       next.clock.acceptedSignature(WALL0 + YEAR_MS);
-      t.equal(next.clock.floor.floorMs, BUILD + 5000 + 2 * DAY_MS);
+      t.equal(next.clock.floor.floorMs, BUILD + 5000 + 2 * DAY_MS - 2);
       const tight = make({ maxFloorRisePerBootMs: 0 });
       tight.ticks.raw = 1000;
+      syncAt(tight.clock, tight.ticks, WALL0 + YEAR_MS, 5);
       tight.clock.acceptedSignature(WALL0 + YEAR_MS);
-      t.equal(tight.clock.floor.floorMs, BUILD + 1000, 'cap 0: boot floor + uptime only');
+      t.equal(tight.clock.floor.floorMs, BUILD + 1000 - 1, 'cap 0: boot floor + uptime only');
     },
   },
   {
