@@ -45,7 +45,7 @@ export type { SignerLimits } from './limits.js';
 export { HmacSha256, HMAC_SHA256_BYTES } from './hmac.js';
 export { NobleSha256, nobleSha256 } from './sha256-noble.js';
 export { hex, hexInto, sha256Hex, isSha256Hex } from './hex.js';
-export { encodeUtf8Into, utf8Length, utf8Bytes, decodeUtf8, decodeAscii, UTF8_OVERFLOW, UTF8_LONE_SURROGATE } from './utf8.js';
+export { encodeUtf8Into, utf8Length, utf8Bytes, decodeUtf8, decodeAscii, UTF8_OVERFLOW, UTF8_LONE_SURROGATE } from '../shared/utf8.js';
 export { writeAmzDate, checkSigningTime, AMZ_DATE_BYTES, MAX_SIGNING_TIME_MS } from './amz-date.js';
 export { deriveSigningKey } from './derive-key.js';
 export { presignMqttUrl, signIotPublish, encodeTopic, IOT_DATA_SERVICE, IOT_GATEWAY_SERVICE, MAX_IOT_TOPIC_BYTES } from './iot.js';

@@ -23,7 +23,7 @@ import { CredentialStore, MAX_CREDENTIAL_BYTES, type SignerCredentials } from '.
 import { ChunkSigner } from './chunked.js';
 import { asciiInto, copyRange } from './copy.js';
 import { encodedRangeSize, encodeRangeInto, encodeTextInto } from './uri-encode.js';
-import { encodeUtf8Into, UTF8_LONE_SURROGATE, UTF8_OVERFLOW } from './utf8.js';
+import { encodeUtf8Into, UTF8_LONE_SURROGATE, UTF8_OVERFLOW } from '../shared/utf8.js';
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 /** sha256("") in hex: the payload hash of an empty body. */
