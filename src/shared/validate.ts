@@ -43,7 +43,9 @@ export interface HostPort {
   port: number;
 }
 
+/** An SNTP server (src/time SntpServer). */
 export interface TimeServerAddress {
+  /** IP address literal: replies are matched against it, so resolve names first. */
   address: string;
   port: number;
 }
