@@ -8,22 +8,22 @@
 //               the clock is UNTRUSTED and nothing is signed.
 //   2. creds    the credentials provider uses mutual TLS (no SigV4), so it
 //               works before time is trusted; its Date header is a time vote.
-//   3. uploader drains the flash queues through the fail-closed gate.
+//   3. uploader drains the flash queues, holding data back while it cannot sign (fail-closed).
 // Telemetry is sampled into the queue from the start, whatever the state:
 // data waits in flash until it can be signed and sent.
-import { SecureClock, SntpClient, TimeSync, type ClockState, type SntpServer, type TimeReading } from './time/index.js';
+import { SecureClock, SntpClient, TimeSync, type ClockState, type SntpServer, type ClockReading } from './time/index.js';
 import { CredentialsClient } from './credentials/index.js';
 import { PersistentQueue } from './telemetry/queue.js';
 import { QueueReopener } from './telemetry/queue-reopen.js';
 import { Uploader, type UploaderHealth } from './telemetry/uploader.js';
 import { HttpsPublishTransport } from './telemetry/https-transport.js';
 import { MqttWsTransport } from './telemetry/mqtt-transport.js';
-import type { PublishTransport, WebSocketPort } from './telemetry/deps.js';
+import type { PublishTransport } from './telemetry/deps.js';
 import { FlashRegion, geometryChangeOf, migrateAgentFlash } from './agent/flash-region.js';
-import { IotRequestSigner } from './agent/request-signer.js';
+import { IotRequestSigner } from './sigv4/iot-request-signer.js';
 import { AgentError } from './agent/errors.js';
 import { parseAgentConfig, type AgentConfig } from './agent/config.js';
-import type { FlashPort, HttpPort, KeyValuePort, RandomPort, Sha256Factory, TickSource, TimerPort, UdpPort } from './ports.js';
+import type { FlashPort, HttpPort, KeyValuePort, RandomPort, Sha256Factory, TickSource, TimerPort, UdpPort, WebSocketPort } from './ports.js';
 
 export { AgentError, parseAgentConfig, type AgentConfig };
 
@@ -55,7 +55,7 @@ export interface AgentStatus {
   queueErrors: number;
   /** Queues brought back by a reopen (recovery scan again) after a failure. */
   queueReopens: number;
-  time: TimeReading;
+  time: ClockReading;
   health: UploaderHealth;
   /** The config's development mode (a weak random port accepted): never true on a production device. */
   developmentMode: boolean;
@@ -83,7 +83,7 @@ export class Agent {
   private readonly queues: Record<string, PersistentQueue>;
   private readonly reopener: QueueReopener;
   private lastState: ClockState | null = null;
-  private lastGate: string | null = null;
+  private lastHold: string | null = null;
 
   constructor(ports: AgentPorts, rawConfig: unknown) {
     const config = parseAgentConfig(rawConfig);
@@ -258,13 +258,13 @@ export class Agent {
   /**
    * Logs when the uploader starts holding data back (its fail-closed reason)
    * or stops. Runs after each of the uploader's timer callbacks, which is
-   * where it re-checks a closed gate, so no one has to poll status().
+   * where it re-checks held data, so no one has to poll status().
    */
   private logHoldChange(health: UploaderHealth = this.uploader.health()): void {
-    const holding = health.state === 'gated' ? health.lastFailClosed : null;
-    if (holding === this.lastGate) return;
-    const was = this.lastGate;
-    this.lastGate = holding;
+    const holding = health.state === 'holding' ? health.lastHeldBack : null;
+    if (holding === this.lastHold) return;
+    const was = this.lastHold;
+    this.lastHold = holding;
     this.ports.log(holding !== null ? `uploader: holding data back: ${holding}` : `uploader: no longer holding data back (was: ${was})`);
   }
 

@@ -130,3 +130,22 @@ export interface KeyValuePort {
   get(key: string): string | undefined;
   set(key: string, value: string): void;
 }
+
+/** An open WebSocket (binary messages). */
+export interface WebSocketLink {
+  send(bytes: Uint8Array, start: number, end: number): void;
+  close(): void;
+}
+
+export interface WebSocketHandlers {
+  onOpen(): void;
+  /** One binary message; `bytes` is valid only during the call. */
+  onMessage(bytes: Uint8Array): void;
+  /** Called once; error is null for a clean close. */
+  onClose(error: Error | null): void;
+}
+
+/** WebSocket client (binary messages). Node: ws; Moddable: its WebSocket client over TLS. */
+export interface WebSocketPort {
+  connect(url: string, protocol: string, handlers: WebSocketHandlers): WebSocketLink;
+}

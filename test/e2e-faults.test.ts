@@ -64,7 +64,7 @@ test('https: 5xx/429 storm, lost answers, expired credentials, tick jump, skewed
 
     // 4. The board's tick counter jumps backwards: time is DISRUPTED, the device resyncs before signing again.
     s.device.jumpTicks(-120_000);
-    await s.waitFor((h) => h.timeState === 'DISRUPTED' || Number(h.failClosed?.['time-disrupted'] ?? 0) > 0 || h.timeState === 'UNTRUSTED', 10_000, 'the jump to be noticed').catch(() => undefined);
+    await s.waitFor((h) => h.timeState === 'DISRUPTED' || Number(h.heldBack?.['time-disrupted'] ?? 0) > 0 || h.timeState === 'UNTRUSTED', 10_000, 'the jump to be noticed').catch(() => undefined);
     await s.burst(20);
     generated += 20;
     // The resync respects each server's 64 s minimum poll interval, so this can take a minute.
@@ -87,7 +87,7 @@ test('https: 5xx/429 storm, lost answers, expired credentials, tick jump, skewed
     await s.refresh();
     assert.equal(s.device.error, null);
     checkDelivery(s, generated, true);
-    const held = s.health.failClosed ?? {};
+    const held = s.health.heldBack ?? {};
     assert.ok(Object.values(held).every((n) => Number.isInteger(n) && n >= 0), 'hold-backs are counted by reason');
     // Every refusal from the gateway was a fault we injected or the skew we caused, never a bad signature.
     const rejected = s.cloud.counters().rejected as Record<string, number>;

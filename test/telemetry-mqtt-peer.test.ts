@@ -29,8 +29,8 @@ import {
   type MqttPacket,
 } from '../src/telemetry/mqtt-codec.js';
 import { MqttWsTransport } from '../src/telemetry/mqtt-transport.js';
-import type { SendOutcome, WebSocketHandlers, WebSocketLink, WebSocketPort } from '../src/telemetry/deps.js';
-import type { TimerPort } from '../src/ports.js';
+import type { SendOutcome } from '../src/telemetry/deps.js';
+import type { TimerPort, WebSocketHandlers, WebSocketLink, WebSocketPort } from '../src/ports.js';
 
 const TIMEOUT_MS = 5000;
 

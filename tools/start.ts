@@ -39,7 +39,7 @@ interface StartOptions {
 /** Everything the firmware reports through the `status` op (src/agent.ts AgentStatus). */
 type Status = Record<string, unknown> & {
   generated?: number;
-  health?: Record<string, unknown> & { failClosed?: Record<string, number> };
+  health?: Record<string, unknown> & { heldBack?: Record<string, number> };
 };
 
 const STATUS_INTERVAL_MS = 1000;
@@ -192,7 +192,7 @@ function hostPort(text: string, what: string): { host: string; port: number } {
 /** The live status line. An unknown bound (untrusted clock: the firmware sends null) is ±∞. */
 export function statusLine(s: Status): string {
   const h = s.health ?? {};
-  const held = Object.entries(h.failClosed ?? {})
+  const held = Object.entries(h.heldBack ?? {})
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${k}:${n}`)
     .join(',');
@@ -366,7 +366,7 @@ export async function main(argv: string[]): Promise<number> {
     dropped: Number(h.dropped ?? 0),
     deadLettered: Number(h.deadLettered ?? 0),
     retried: Number(h.retried ?? 0),
-    heldBack: Object.fromEntries(Object.entries(h.failClosed ?? {}).filter(([, n]) => n > 0)),
+    heldBack: Object.fromEntries(Object.entries(h.heldBack ?? {}).filter(([, n]) => n > 0)),
     gatewayRejected: counters ? counters.gatewayRejected : null,
     injectedFaults: counters ? counters.injectedFaults : null,
     deliveredUnique: delivered ? delivered.size : null,

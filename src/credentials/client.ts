@@ -7,9 +7,10 @@
 // errors or status().
 import { CredentialsError, type CredentialsErrorCode } from './errors.js';
 import { parseCredentialsResponse, TemporaryCredentials } from './parse.js';
-import { Backoff } from '../telemetry/backoff.js';
-import type { CredentialSource, TimeAuthority } from '../telemetry/deps.js';
-import { DEFAULT_CREDENTIAL_MARGIN_MS } from '../telemetry/gate.js';
+import { Backoff } from '../shared/backoff.js';
+import type { CredentialSource } from '../shared/contracts.js';
+import type { TimeAuthority } from '../time/authority.js';
+import { DEFAULT_CREDENTIAL_MARGIN_MS } from '../shared/contracts.js';
 import type { HttpPort, RandomPort, TimerPort } from '../ports.js';
 import { roleAlias, thingName, type Fail } from '../shared/validate.js';
 

@@ -1,5 +1,7 @@
 // Typed errors of the credentials client. Messages name what was wrong,
 // never the values (a response body may hold a secret).
+import { CodedError } from '../shared/errors.js';
+
 export type CredentialsErrorCode =
   | 'bad-config'
   | 'malformed-response'
@@ -8,11 +10,6 @@ export type CredentialsErrorCode =
   | 'network'
   | 'already-expired';
 
-export class CredentialsError extends Error {
+export class CredentialsError extends CodedError<CredentialsErrorCode> {
   override name = 'CredentialsError';
-  readonly code: CredentialsErrorCode;
-  constructor(code: CredentialsErrorCode, message: string) {
-    super(`${code}: ${message}`);
-    this.code = code;
-  }
 }

@@ -4,14 +4,15 @@
 // Strict: every field present, a string, within its bound; the expiration an
 // ISO 8601 UTC timestamp. Errors never quote the body.
 import { CredentialsError } from './errors.js';
-import type { AwsCredentials } from '../telemetry/deps.js';
-import { decodeUtf8 } from '../telemetry/utf8.js';
+import type { AwsCredentials } from '../shared/contracts.js';
+import { MAX_SESSION_TOKEN_CHARS } from '../shared/aws-limits.js';
+import { decodeUtf8 } from '../shared/utf8.js';
 
 /** Bounds on what we accept (AWS: key id 16..128, tokens ~1 KB today). */
 export const MAX_RESPONSE_BYTES = 8192;
 export const MAX_ACCESS_KEY_ID_CHARS = 128;
 export const MAX_SECRET_KEY_CHARS = 128;
-export const MAX_SESSION_TOKEN_CHARS = 4096;
+export { MAX_SESSION_TOKEN_CHARS };
 
 /** Credentials that keep their secret and token out of JSON.stringify, String() and logs. */
 export class TemporaryCredentials implements AwsCredentials {
@@ -94,7 +95,7 @@ export function parseIsoUtc(s: string): number {
 
 export function parseCredentialsResponse(body: Uint8Array): TemporaryCredentials {
   if (body.length > MAX_RESPONSE_BYTES) throw new CredentialsError('response-too-large', `body above ${MAX_RESPONSE_BYTES} bytes`);
-  const text = decodeUtf8(body, 0, body.length);
+  const text = decodeUtf8(body, 0, body.length, 'refuse');
   if (text === null) bad('body is not UTF-8');
   let doc: unknown;
   try {

@@ -7,7 +7,7 @@
 // null or '') is reported as "required". Messages never echo the value: some
 // settings are secrets.
 import { MAX_ROLE_ALIAS_CHARS, MAX_THING_NAME_CHARS, MAX_TOPIC_BYTES, MAX_TOPIC_SLASHES } from './aws-limits.js';
-import { UTF8_LONE_SURROGATE, utf8Length } from '../sigv4/utf8.js';
+import { UTF8_LONE_SURROGATE, utf8Length } from './utf8.js';
 
 /** Throws the caller's error for `path`; never returns. */
 export type Fail = (path: string, why: string) => never;
@@ -43,7 +43,9 @@ export interface HostPort {
   port: number;
 }
 
+/** An SNTP server (src/time SntpServer). */
 export interface TimeServerAddress {
+  /** IP address literal: replies are matched against it, so resolve names first. */
   address: string;
   port: number;
 }

@@ -17,7 +17,7 @@ import { hexInto, isSha256Hex } from './hex.js';
 import { HMAC_SHA256_BYTES, HmacSha256 } from './hmac.js';
 import type { SignerLimits } from './limits.js';
 import { MAX_SCOPE_BYTES, SEED_NOT_STREAMING, SEED_STREAMING_TRAILER, SIGNATURE_HEX_BYTES, type SeedState } from './seed-state.js';
-import { decodeAscii } from './utf8.js';
+import { decodeAscii } from '../shared/utf8.js';
 
 const EMPTY_SHA256_HEX = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const CHUNK_ALGORITHM = 'AWS4-HMAC-SHA256-PAYLOAD';

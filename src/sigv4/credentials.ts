@@ -17,7 +17,7 @@ import { SigV4Error, limitExceeded } from './errors.js';
 import type { HmacSha256 } from './hmac.js';
 import { MAX_ACCESS_KEY_ID_BYTES, MAX_REGION_BYTES, MAX_SECRET_KEY_BYTES, MAX_SERVICE_BYTES } from './limits.js';
 import { DATE_BYTES, SigningKeyCache } from './signing-key.js';
-import { utf8Length, UTF8_LONE_SURROGATE } from './utf8.js';
+import { utf8Length, UTF8_LONE_SURROGATE } from '../shared/utf8.js';
 import { MAX_SCOPE_BYTES } from './seed-state.js';
 import { encodedTextSize, encodeTextInto } from './uri-encode.js';
 

@@ -4,7 +4,7 @@ import type { Sha256Factory } from '../ports.js';
 import { SigV4Error } from './errors.js';
 import { HMAC_SHA256_BYTES, HmacSha256 } from './hmac.js';
 import { nobleSha256 } from './sha256-noble.js';
-import { utf8Bytes } from './utf8.js';
+import { utf8Bytes } from '../shared/utf8.js';
 
 /** HMAC chain "AWS4"+secret -> date -> region -> service -> "aws4_request". Allocates; not for hot paths. */
 export function deriveSigningKey(secretAccessKey: string, date: string, region: string, service: string, sha256: Sha256Factory = nobleSha256): Uint8Array {

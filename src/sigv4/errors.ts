@@ -4,6 +4,7 @@
 // is a SigV4Error with a stable string `code`; `limit` names the exceeded
 // limit for LIMIT_EXCEEDED. Messages never contain secrets, header values,
 // query values or tokens: only names, indexes and sizes.
+import { CodedError } from '../shared/errors.js';
 
 export type SigV4ErrorCode =
   /** A configured limit (`limit` says which) would be exceeded. */
@@ -29,15 +30,13 @@ export type SigV4ErrorCode =
   /** An operation was called out of order (e.g. a chunk before the seed signature). */
   | 'INVALID_STATE';
 
-export class SigV4Error extends Error {
+export class SigV4Error extends CodedError<SigV4ErrorCode> {
   override name = 'SigV4Error';
-  readonly code: SigV4ErrorCode;
   /** For LIMIT_EXCEEDED: the name of the limit (a key of SignerLimits or a named constant). */
   readonly limit: string | null;
 
   constructor(code: SigV4ErrorCode, message: string, limit: string | null = null) {
-    super(`${code}: ${message}`);
-    this.code = code;
+    super(code, message);
     this.limit = limit;
   }
 }

@@ -6,7 +6,7 @@
 // capture buffer allocated once at construction.
 import { limitExceeded } from './errors.js';
 import { encodeTextInto, isUnreserved } from './uri-encode.js';
-import { decodeUtf8, encodeUtf8Into } from './utf8.js';
+import { decodeUtf8, encodeUtf8Into } from '../shared/utf8.js';
 
 /** Staging size: two SHA-256 blocks. */
 export const SINK_STAGE_BYTES = 128;

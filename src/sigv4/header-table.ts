@@ -9,7 +9,7 @@
 import { SigV4Error, limitExceeded } from './errors.js';
 import type { HashSink } from './hash-sink.js';
 import { asciiInto, copyRange, equalsText, offsetArray, type OffsetArray } from './copy.js';
-import { encodeUtf8Into, UTF8_LONE_SURROGATE } from './utf8.js';
+import { encodeUtf8Into, UTF8_LONE_SURROGATE } from '../shared/utf8.js';
 
 /** Headers the signer itself may add: x-amz-date, x-amz-security-token, x-amz-content-sha256. */
 export const OWN_HEADER_SLOTS = 3;

@@ -1,6 +1,6 @@
 // Lower-case hex, the only digest encoding SigV4 uses.
 import type { Sha256 } from '../ports.js';
-import { utf8Bytes } from './utf8.js';
+import { utf8Bytes } from '../shared/utf8.js';
 
 const HEX_DIGITS = '0123456789abcdef';
 

@@ -23,15 +23,8 @@
 // Errors: SigV4Error with `code` (errors.ts) and, for LIMIT_EXCEEDED, `limit`.
 // Time is always an argument (epoch ms); the signer never reads a clock.
 //
-// Allocation: the constructor allocates every buffer (the chunk signer only
-// with chunkedUploads, the default). sign()/presign() and chunk signing
-// write only into those buffers and keep nothing new (0 heap growth); their
-// only garbage is a bounded number of views for native copies (subarray,
-// and a DataView per hash update that compresses whole blocks in place),
-// never sized by the request. The session token is referenced, not copied.
-// Failures allocate the error, and debug mode allocates the debug strings.
-// out.headers(), out.pathAndQuery(), out.signature() and the
-// *Headers/*Path/IoT helpers allocate the strings they return.
+// Allocation: only the constructor allocates buffers; signing keeps nothing
+// new (docs/signer.md, "What allocates"; the session token is referenced).
 export { Signer, ALGORITHM, EMPTY_SHA256_HEX, UNSIGNED_PAYLOAD, STREAMING_PAYLOAD, STREAMING_PAYLOAD_TRAILER, STREAMING_UNSIGNED_PAYLOAD_TRAILER, MAX_EXPIRES_SECONDS } from './signer.js';
 export type { SignerOptions, SigningRequest, SigningFlags } from './signer.js';
 export type { SignerCredentials, SecretCredentials, DerivedKeyCredentials } from './credentials.js';
@@ -45,7 +38,7 @@ export type { SignerLimits } from './limits.js';
 export { HmacSha256, HMAC_SHA256_BYTES } from './hmac.js';
 export { NobleSha256, nobleSha256 } from './sha256-noble.js';
 export { hex, hexInto, sha256Hex, isSha256Hex } from './hex.js';
-export { encodeUtf8Into, utf8Length, utf8Bytes, decodeUtf8, decodeAscii, UTF8_OVERFLOW, UTF8_LONE_SURROGATE } from './utf8.js';
+export { encodeUtf8Into, utf8Length, utf8Bytes, decodeUtf8, decodeAscii, UTF8_OVERFLOW, UTF8_LONE_SURROGATE } from '../shared/utf8.js';
 export { writeAmzDate, checkSigningTime, AMZ_DATE_BYTES, MAX_SIGNING_TIME_MS } from './amz-date.js';
 export { deriveSigningKey } from './derive-key.js';
 export { presignMqttUrl, signIotPublish, encodeTopic, IOT_DATA_SERVICE, IOT_GATEWAY_SERVICE, MAX_IOT_TOPIC_BYTES } from './iot.js';

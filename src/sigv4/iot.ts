@@ -13,7 +13,7 @@ import type { HeaderList } from '../ports.js';
 import { SigV4Error } from './errors.js';
 import type { Signer } from './signer.js';
 import { encodeByteInto } from './uri-encode.js';
-import { utf8Bytes, decodeAscii } from './utf8.js';
+import { utf8Bytes, decodeAscii } from '../shared/utf8.js';
 
 export const IOT_GATEWAY_SERVICE = 'iotdevicegateway';
 export const IOT_DATA_SERVICE = 'iotdata';

@@ -1,17 +1,8 @@
 // The portable SHA-256 backend: @noble/hashes behind the Sha256 port.
 //
-// noble's public update()/digestInto() allocate small objects on the way (a
-// DataView per block-aligned update, an array per digest and per clone), so
-// garbage would grow with the request. We therefore use only noble's
-// compression function (`process(view, offset)` of its _SHA256 class, with
-// the state in its A..H fields) and do the Merkle-Damgard framing here, over
-// the 64-byte block and DataView noble's constructor allocates anyway.
-// Whole blocks of a long input are compressed in place from a DataView over
-// the caller's bytes (one small object per such update, as noble itself
-// does): no copy per block. Nothing else is allocated after the
-// constructor. (noble 2.x internals, pinned by the lock file; the FIPS
-// 180-2 vectors in test/core/sigv4-unit.suite.ts fail loudly if a noble
-// update changes them.)
+// Drives only noble's compression function and does the framing here, so
+// that hashing allocates nothing sized by the request: why and how in
+// docs/signer.md ("The @noble/hashes adapter").
 import { _SHA256 } from '@noble/hashes/sha2.js';
 import type { Sha256, Sha256Factory } from '../ports.js';
 import { copyRange } from './copy.js';

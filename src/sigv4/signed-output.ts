@@ -5,7 +5,7 @@
 // A SignedOutput is owned by its Signer and overwritten by the next call:
 // copy what you need first. After a failed call it is empty (`mode` 'none').
 import type { HeaderList } from '../ports.js';
-import { decodeAscii, decodeUtf8 } from './utf8.js';
+import { decodeAscii, decodeUtf8 } from '../shared/utf8.js';
 
 export type SignedMode = 'none' | 'header' | 'query';
 

@@ -23,7 +23,7 @@ import { CredentialStore, MAX_CREDENTIAL_BYTES, type SignerCredentials } from '.
 import { ChunkSigner } from './chunked.js';
 import { asciiInto, copyRange } from './copy.js';
 import { encodedRangeSize, encodeRangeInto, encodeTextInto } from './uri-encode.js';
-import { encodeUtf8Into, UTF8_LONE_SURROGATE, UTF8_OVERFLOW } from './utf8.js';
+import { encodeUtf8Into, utf8Length, UTF8_LONE_SURROGATE, UTF8_OVERFLOW } from '../shared/utf8.js';
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 /** sha256("") in hex: the payload hash of an empty body. */
@@ -412,12 +412,8 @@ export class Signer {
 
   /** Exact size of the presigned path and query that writePresigned() produces. */
   private presignBytes(path: string, expiresLen: number, hasToken: boolean): number {
-    // The path was encoded successfully before, so its UTF-8 length is exact here.
-    let n = 0;
-    for (let i = 0; i < path.length; i++) {
-      const c = path.charCodeAt(i);
-      n += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdfff ? 2 : 3; // a surrogate pair is 4 bytes
-    }
+    // The path was encoded successfully before (no lone surrogate), so its UTF-8 length is exact here.
+    let n = utf8Length(path);
     const q = path.indexOf('?');
     if (q < 0 || (q < path.length - 1 && path.charCodeAt(path.length - 1) !== 0x26)) n += 1;
     n += 'X-Amz-Algorithm='.length + ALGORITHM.length;

@@ -6,7 +6,7 @@
 import { SigV4Error, limitExceeded } from './errors.js';
 import { HMAC_SHA256_BYTES, type HmacSha256 } from './hmac.js';
 import { MAX_SECRET_KEY_BYTES } from './limits.js';
-import { encodeUtf8Into, utf8Length } from './utf8.js';
+import { encodeUtf8Into, utf8Length } from '../shared/utf8.js';
 
 export const DATE_BYTES = 8;
 const AWS4_REQUEST = 'aws4_request';

@@ -1,13 +1,9 @@
 // Typed errors of the telemetry core. Every error has a stable string `code`
 // that callers and tests match on; messages never carry payloads or secrets.
+import { CodedError } from '../shared/errors.js';
 
-export class TelemetryError extends Error {
+export class TelemetryError extends CodedError {
   override name = 'TelemetryError';
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(`${code}: ${message}`);
-    this.code = code;
-  }
 }
 
 /** Bad queue configuration, oversize record, full queue, exhausted sequence space. */

@@ -1,7 +1,7 @@
 // Deterministic test doubles for the telemetry core's ports (portable: used by
 // the suites on Node and XS, and usable by a simulator). Virtual time only.
 import type { HeaderList, RandomPort, TimerPort } from '../ports.js';
-import type { TimeAuthority, TimeReading } from './deps.js';
+import type { TimeAuthority, TimeReading } from '../time/authority.js';
 
 /** A TimerPort driven by advance(): callbacks run in due order, bounded per call. */
 export class ManualTimer implements TimerPort {

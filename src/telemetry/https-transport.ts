@@ -1,10 +1,11 @@
 // AWS IoT Core HTTPS publish (`POST /topics/<topic>?qos=1`) over an HttpPort,
-// signed at send time with the credentials and time the gate approved.
+// signed at send time with the credentials and time the hold check approved.
 // Each exchange has a deadline kept by the core's timer (cancelled at the
 // port when it passes); every publish() gets exactly one outcome, and no
 // exception leaves the port's callback: a malformed answer or a throwing
 // clock is counted and classified, never thrown.
-import type { PublishTransport, RequestSigner, SendAuth, SendOutcome, TimeAuthority } from './deps.js';
+import type { PublishTransport, RequestSigner, SendAuth, SendOutcome } from './deps.js';
+import type { TimeAuthority } from '../time/authority.js';
 import { classifyHttpAnswer } from './http-status.js';
 import type { HttpExchange, HttpPort, HttpResponse, TimerPort } from '../ports.js';
 import { DEFAULT_HTTP_DEADLINE_MS, MAX_HTTP_DEADLINE_MS, requestWithDeadline } from '../shared/http-deadline.js';

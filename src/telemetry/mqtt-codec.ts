@@ -7,8 +7,8 @@
 //
 // Supported: CONNECT, CONNACK, PUBLISH (QoS 0/1), PUBACK, PINGREQ, PINGRESP,
 // DISCONNECT. Anything else (QoS 2 flows, SUBSCRIBE...) is 'unsupported-packet'.
-import { MqttError } from './errors.js';
-import { decodeUtf8, encodeUtf8, utf8Length } from './utf8.js';
+import { MqttError, TelemetryError } from './errors.js';
+import { decodeUtf8, encodeUtf8Into, utf8Length, UTF8_LONE_SURROGATE } from '../shared/utf8.js';
 
 export const CONNECT = 1;
 export const CONNACK = 2;
@@ -92,8 +92,14 @@ function putU16(out: Uint8Array, o: number, v: number): number {
   return o + 2;
 }
 
+/** MQTT forbids a lone surrogate (it has no UTF-8 form): refused, never replaced. */
+function loneSurrogate(): TelemetryError {
+  return new TelemetryError('bad-utf16', 'lone surrogate in string');
+}
+
 function stringBytes(text: string, what: string): number {
   const n = utf8Length(text);
+  if (n === UTF8_LONE_SURROGATE) throw loneSurrogate();
   if (n > MAX_STRING_BYTES) throw new MqttError('bad-argument', `${what} longer than 65535 bytes`);
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 0) throw new MqttError('bad-argument', `${what} contains U+0000`);
   return n;
@@ -101,7 +107,10 @@ function stringBytes(text: string, what: string): number {
 
 function putString(out: Uint8Array, o: number, text: string, n: number): number {
   putU16(out, o, n);
-  return encodeUtf8(text, out, o + 2);
+  const end = encodeUtf8Into(text, 0, text.length, out, o + 2, out.length);
+  if (end === UTF8_LONE_SURROGATE) throw loneSurrogate();
+  if (end < 0) throw new RangeError('encodeUtf8: output buffer too small (check with utf8Length first)');
+  return end;
 }
 
 function checkTopicName(topic: string): number {
@@ -394,7 +403,7 @@ class Reader {
   string(what: string): string {
     const n = this.u16();
     if (this.at + n > this.end) malformed(`${what}: truncated`);
-    const s = decodeUtf8(this.buf, this.at, this.at + n);
+    const s = decodeUtf8(this.buf, this.at, this.at + n, 'refuse');
     if (s === null) malformed(`${what}: invalid UTF-8`);
     if (s.indexOf('\u0000') >= 0) malformed(`${what}: U+0000`);
     this.at += n;

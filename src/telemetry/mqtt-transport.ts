@@ -1,13 +1,14 @@
 // MQTT 3.1.1 over WebSocket as a PublishTransport: QoS 1, one publish in
 // flight, the record batch leaves the queue only after its PUBACK. The
 // connection is opened on demand with a freshly presigned URL (signed with
-// the credentials and time the gate approved for this send), and after any
+// the credentials and time the hold check approved for this send), and after any
 // failure the next publish reconnects with a new URL. Every wait is bounded
 // by a timer (WebSocket upgrade + CONNACK, PUBACK, keep-alive), every
 // publish() gets exactly one outcome, and no exception leaves a WebSocket or
 // timer callback: a throwing port or malformed input drops the connection
 // (counted in `faults`) and the publish in flight ends with 'retry'.
-import type { PublishTransport, RequestSigner, SendAuth, SendOutcome, TimeAuthority, WebSocketLink, WebSocketPort } from './deps.js';
+import type { PublishTransport, RequestSigner, SendAuth, SendOutcome } from './deps.js';
+import type { TimeAuthority } from '../time/authority.js';
 import { ConfigError, MqttError } from './errors.js';
 import {
   CONNACK,
@@ -23,7 +24,7 @@ import {
   encodePublish,
   type MqttPacket,
 } from './mqtt-codec.js';
-import type { TimerPort } from '../ports.js';
+import type { TimerPort, WebSocketLink, WebSocketPort } from '../ports.js';
 
 export interface MqttTransportOptions {
   ws: WebSocketPort;

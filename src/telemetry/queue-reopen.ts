@@ -3,7 +3,7 @@
 // that with capped exponential backoff and jitter (a flash that keeps failing
 // is not hammered), on the owner's timer, and tells the owner when a queue is
 // usable again (e.g. to wake the uploader). Bounded: one timer at a time.
-import { Backoff } from './backoff.js';
+import { Backoff } from '../shared/backoff.js';
 import type { PersistentQueue } from './queue.js';
 import type { RandomPort, TimerPort } from '../ports.js';
 

@@ -20,7 +20,7 @@
 // again on the same flash: its in-memory view may no longer match the medium.
 // The owner decides when (QueueReopener in queue-reopen.ts retries with
 // backoff); onFailure tells it that the queue just failed.
-import { crc32Finish, crc32Update, CRC32_INIT } from './crc32.js';
+import { crc32Finish, crc32Update, CRC32_INIT } from '../shared/crc32.js';
 import { QueueError } from './errors.js';
 import {
   BLOCK_HEADER_BYTES,

@@ -1,9 +1,9 @@
 // The fail-closed telemetry uploader: drains persistent queues through a
 // publish transport, one publish in flight at a time.
 //
-// Before every send the gate (gate.ts) must pass; otherwise nothing is
-// signed, the data stays queued, the reason is counted and the gate is
-// checked again after gateRetryMs. Credentials and signing time are taken at
+// Before every send holdReason() (hold.ts) must find no reason to hold;
+// otherwise nothing is signed, the data stays queued, the reason is counted
+// and it is checked again after holdRetryMs. Credentials and signing time are taken at
 // send time only. Outcomes:
 //   ack            records acknowledged in the queue (then, and only then)
 //   retry          429/5xx/network: full-jitter backoff (base 0.5 s, cap 5 min)
@@ -12,23 +12,25 @@
 //   auth           credentials refreshed, backoff
 //   local          the device could not sign/encode the request (its own
 //                  limits, credentials or config): data held, counted as
-//                  failClosed['signing-failed'], retried when the credentials
+//                  heldBack['signing-failed'], retried when the credentials
 //                  change or after a capped backoff (never dead-lettered)
 //   permanent      a batch is retried one record at a time; a single record
 //                  refused permanently (413, 400...) goes to the dead letters
 // A queue call that throws (a flash error) is not the record's fault either:
 // nothing is acked or dead-lettered for it, it is counted (queueErrors,
-// failClosed['queue-unavailable']) and the pump tries again after a capped
+// heldBack['queue-unavailable']) and the pump tries again after a capped
 // backoff. No exception leaves a timer or transport callback.
 // Nothing is dropped silently: every path has a counter in health().
-import { Backoff, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_CAP_MS } from './backoff.js';
+import { Backoff, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_CAP_MS } from '../shared/backoff.js';
 import { BatchWriter, checkName } from './batch.js';
-import type { AwsCredentials, CredentialSource, PublishTransport, SendOutcome, TimeAuthority } from './deps.js';
+import type { PublishTransport, SendOutcome } from './deps.js';
+import { DEFAULT_CREDENTIAL_MARGIN_MS, type AwsCredentials, type CredentialSource } from '../shared/contracts.js';
+import type { TimeAuthority } from '../time/authority.js';
 import { ConfigError, QueueError } from './errors.js';
-import { DEFAULT_CREDENTIAL_MARGIN_MS, DEFAULT_MAX_BOUND_MS, GATE_REASONS, gateReason, signingTime, type GateReason } from './gate.js';
+import { DEFAULT_MAX_BOUND_MS, HOLD_REASONS, holdReason, signingTime, type HoldReason } from './hold.js';
 import { IOT_MAX_MESSAGE_BYTES } from './mqtt-codec.js';
 import { RecordRef, type PersistentQueue } from './queue.js';
-import { utf8Bytes } from './utf8.js';
+import { utf8Bytes } from '../shared/utf8.js';
 import type { RandomPort, TimerPort } from '../ports.js';
 
 export interface UploadStream {
@@ -55,12 +57,12 @@ export interface UploaderOptions {
   minPublishIntervalMs?: number;
   backoffBaseMs?: number;
   backoffCapMs?: number;
-  /** E_max for the gate. Default 60 s. */
+  /** E_max for the hold decision. Default 60 s. */
   maxBoundMs?: number;
   /** Credentials must outlive latest(now) by more than this. Default 5 min. */
   credentialMarginMs?: number;
-  /** How soon a closed gate is checked again. Default 1 s. */
-  gateRetryMs?: number;
+  /** How soon held data is checked again. Default 1 s. */
+  holdRetryMs?: number;
   /** Backoff after a local failure (signing) or a queue error: base and cap. Default 1 s and 5 min. */
   holdRetryBaseMs?: number;
   holdRetryCapMs?: number;
@@ -74,7 +76,7 @@ export const DEFAULT_MAX_PUBLISH_BYTES = 4096;
 export const DEFAULT_MAX_RECORDS_PER_PUBLISH = 32;
 export const MAX_RECORDS_PER_PUBLISH = 1024;
 export const DEFAULT_MIN_PUBLISH_INTERVAL_MS = 10;
-export const DEFAULT_GATE_RETRY_MS = 1000;
+export const DEFAULT_HOLD_RETRY_MS = 1000;
 export const DEFAULT_HEALTH_INTERVAL_MS = 60_000;
 /** First retry after a local failure or a queue error is within this (full jitter, doubling). */
 export const DEFAULT_HOLD_RETRY_BASE_MS = 1000;
@@ -82,7 +84,7 @@ export const DEFAULT_HOLD_RETRY_BASE_MS = 1000;
 export const DEFAULT_HOLD_RETRY_CAP_MS = 5 * 60_000;
 
 export interface UploaderHealth {
-  state: 'stopped' | 'idle' | 'sending' | 'waiting' | 'gated';
+  state: 'stopped' | 'idle' | 'sending' | 'waiting' | 'holding';
   timeState: string;
   timeBoundMs: number;
   /** expiration - latest(now), or null without credentials / trusted time. */
@@ -100,8 +102,8 @@ export interface UploaderHealth {
   credentialRefreshes: number;
   /** Queue calls that threw (flash errors); the data stays where it was. */
   queueErrors: number;
-  failClosed: Record<GateReason, number>;
-  lastFailClosed: GateReason | null;
+  heldBack: Record<HoldReason, number>;
+  lastHeldBack: HoldReason | null;
   lastOutcome: string | null;
 }
 
@@ -133,12 +135,12 @@ export class Uploader {
   private readonly minIntervalMs: number;
   private readonly maxBoundMs: number;
   private readonly marginMs: number;
-  private readonly gateRetryMs: number;
+  private readonly holdRetryMs: number;
   private readonly healthIntervalMs: number;
   private readonly healthStream: UploadStream;
   private readonly refs: RecordRef[] = [];
   private readonly cursor = new RecordRef();
-  private readonly failClosed: Record<GateReason, number>;
+  private readonly heldBack: Record<HoldReason, number>;
   private readonly counters: Counters = { sent: 0, acked: 0, publishes: 0, retried: 0, deadLettered: 0, skewEvents: 0, credentialRefreshes: 0, queueErrors: 0 };
   private state: UploaderHealth['state'] = 'stopped';
   private pumpTimer: unknown = null;
@@ -146,7 +148,7 @@ export class Uploader {
   private inFlight = 0;
   /** After a permanent refusal of a batch: send this many records one at a time. */
   private singleRemaining = 0;
-  private lastFailClosed: GateReason | null = null;
+  private lastHeldBack: HoldReason | null = null;
   private lastOutcome: string | null = null;
   /** Bumped by stop(): callbacks from an older generation are ignored. */
   private generation = 0;
@@ -166,7 +168,7 @@ export class Uploader {
     this.minIntervalMs = nonNegative('minPublishIntervalMs', options.minPublishIntervalMs ?? DEFAULT_MIN_PUBLISH_INTERVAL_MS);
     this.maxBoundMs = nonNegative('maxBoundMs', options.maxBoundMs ?? DEFAULT_MAX_BOUND_MS);
     this.marginMs = nonNegative('credentialMarginMs', options.credentialMarginMs ?? DEFAULT_CREDENTIAL_MARGIN_MS);
-    this.gateRetryMs = nonNegative('gateRetryMs', options.gateRetryMs ?? DEFAULT_GATE_RETRY_MS);
+    this.holdRetryMs = nonNegative('holdRetryMs', options.holdRetryMs ?? DEFAULT_HOLD_RETRY_MS);
     this.healthIntervalMs = nonNegative('healthIntervalMs', options.healthIntervalMs ?? DEFAULT_HEALTH_INTERVAL_MS);
     this.deviceId = options.deviceId;
     this.streams = options.streams.slice();
@@ -190,9 +192,9 @@ export class Uploader {
     this.localBackoff = new Backoff(options.random, holdBase, holdCap);
     this.queueBackoff = new Backoff(options.random, holdBase, holdCap);
     for (let i = 0; i < this.maxRecords; i++) this.refs.push(new RecordRef());
-    const fc = {} as Record<GateReason, number>;
-    for (const r of GATE_REASONS) fc[r] = 0;
-    this.failClosed = fc;
+    const fc = {} as Record<HoldReason, number>;
+    for (const r of HOLD_REASONS) fc[r] = 0;
+    this.heldBack = fc;
   }
 
   start(): void {
@@ -253,8 +255,8 @@ export class Uploader {
         this.counters.queueErrors++;
       }
     }
-    const fc = {} as Record<GateReason, number>;
-    for (const k of GATE_REASONS) fc[k] = this.failClosed[k];
+    const fc = {} as Record<HoldReason, number>;
+    for (const k of HOLD_REASONS) fc[k] = this.heldBack[k];
     return {
       state: this.state,
       timeState: r.state,
@@ -264,8 +266,8 @@ export class Uploader {
       ...this.counters,
       dropped,
       rejected,
-      failClosed: fc,
-      lastFailClosed: this.lastFailClosed,
+      heldBack: fc,
+      lastHeldBack: this.lastHeldBack,
       lastOutcome: this.lastOutcome,
     };
   }
@@ -292,9 +294,9 @@ export class Uploader {
     }
     const reading = this.clock.now();
     const creds = this.credentials.current();
-    const reason = gateReason(reading, creds, { maxBoundMs: this.maxBoundMs, credentialMarginMs: this.marginMs });
+    const reason = holdReason(reading, creds, { maxBoundMs: this.maxBoundMs, credentialMarginMs: this.marginMs });
     if (reason !== null) {
-      this.hold(reason, this.gateRetryMs);
+      this.hold(reason, this.holdRetryMs);
       if (reason === 'credentials-missing' || reason === 'credentials-expiring') this.refreshCredentials(reason);
       return;
     }
@@ -302,8 +304,8 @@ export class Uploader {
       // Held after a local failure: try again once the credentials changed or the backoff ran out.
       const left = this.holdUntilMono - this.clock.monoNow();
       if (sameCredentials(creds, this.heldCredentials) && left > 0) {
-        this.state = 'gated';
-        this.schedule(Math.min(left, this.gateRetryMs));
+        this.state = 'holding';
+        this.schedule(Math.min(left, this.holdRetryMs));
         return;
       }
       this.holdUntilMono = null;
@@ -414,12 +416,12 @@ export class Uploader {
         this.counters.retried++;
         this.counters.skewEvents++;
         this.clock.markDisrupted(`server-skew: ${outcome.reason}`);
-        this.schedule(this.gateRetryMs);
+        this.schedule(this.holdRetryMs);
         return;
       case 'expired-token':
         this.counters.retried++;
         this.refreshCredentials('expired-token');
-        this.schedule(this.gateRetryMs);
+        this.schedule(this.holdRetryMs);
         return;
       case 'auth':
         this.counters.retried++;
@@ -431,7 +433,7 @@ export class Uploader {
         const delay = this.localBackoff.next();
         this.heldCredentials = creds;
         this.holdUntilMono = this.clock.monoNow() + delay;
-        this.hold('signing-failed', Math.min(delay, this.gateRetryMs));
+        this.hold('signing-failed', Math.min(delay, this.holdRetryMs));
         return;
       }
       case 'permanent':
@@ -454,10 +456,10 @@ export class Uploader {
   }
 
   /** Holds the data back for `reason` (counted) and looks again after delayMs. */
-  private hold(reason: GateReason, delayMs: number): void {
-    this.failClosed[reason]++;
-    this.lastFailClosed = reason;
-    this.state = 'gated';
+  private hold(reason: HoldReason, delayMs: number): void {
+    this.heldBack[reason]++;
+    this.lastHeldBack = reason;
+    this.state = 'holding';
     this.schedule(delayMs);
   }
 
@@ -482,7 +484,7 @@ export class Uploader {
   private schedule(delayMs: number): void {
     this.clearPump();
     if (this.state === 'stopped') return;
-    if (this.state !== 'gated') this.state = 'waiting';
+    if (this.state !== 'holding') this.state = 'waiting';
     this.pumpTimer = this.timer.set(() => {
       this.pumpTimer = null;
       this.guarded(() => this.pump());
@@ -538,7 +540,7 @@ export class Uploader {
       dropped: h.dropped,
       rejected: h.rejected,
       queueErrors: h.queueErrors,
-      failClosed: h.failClosed,
+      heldBack: h.heldBack,
     };
     try {
       this.healthStream.queue.append(utf8Bytes(JSON.stringify(record)));

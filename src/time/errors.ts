@@ -1,6 +1,7 @@
 // Typed errors of the secure-time core. `code` is stable: callers and tests
 // match on it, never on the message. Messages never carry secrets (time
 // evidence is not secret, but keep them short and free of raw packets).
+import { CodedError } from '../shared/errors.js';
 
 export type TimeErrorCode =
   | 'invalid-option'
@@ -8,13 +9,8 @@ export type TimeErrorCode =
   | 'date-header-invalid'
   | 'clock-untrusted';
 
-export class TimeError extends Error {
+export class TimeError extends CodedError<TimeErrorCode> {
   override name = 'TimeError';
-  readonly code: TimeErrorCode;
-  constructor(code: TimeErrorCode, message: string) {
-    super(`${code}: ${message}`);
-    this.code = code;
-  }
 }
 
 /** Throws `invalid-option` unless `value` is a finite number within [min, max]. */

@@ -21,11 +21,12 @@
 // trusted), DISRUPTED (ticks went backwards/jumped or markDisrupted: untrusted until a new selection).
 // When untrusted, `earliest` is the trusted floor and `latest`/`bound` are Infinity.
 export { TimeError, type TimeErrorCode } from './errors.js';
+export type { TimeAuthority, TimeReading } from './authority.js';
 export { MonotonicClock, type MonotonicOptions, type MonotonicDisruption } from './monotonic.js';
 export {
   SecureClock,
   type ClockState,
-  type TimeReading,
+  type ClockReading,
   type SecureClockOptions,
   type SampleVerdict,
   type DateVoteVerdict,

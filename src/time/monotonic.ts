@@ -11,8 +11,8 @@
 // Wrap handling: the step between two reads is taken modulo 2^wrapBits. A
 // step in the upper half of the range is a backwards step (a counter cannot
 // advance by more than half its range between reads if it is read at least
-// that often). So the clock must be read at least once per half range: the
-// secure clock's `maxReadGapMs` option documents that duty.
+// that often). So whoever owns the clock must read it at least once per half
+// range; a longer gap is indistinguishable from ticks going backwards.
 import type { TickSource } from '../ports.js';
 import { TimeError, requireNumber } from './errors.js';
 

@@ -30,6 +30,7 @@
 // per boot, so that a compromised authenticated source cannot lock the device
 // out for longer than that. See docs/time.md.
 import type { HeaderList, KeyValuePort, TickSource } from '../ports.js';
+import type { TimeReading } from './authority.js';
 import { SIGV4_MAX_SKEW_MS } from '../shared/aws-limits.js';
 import { TimeError, requireNumber } from './errors.js';
 import { parseHttpDate } from './http-date.js';
@@ -39,14 +40,9 @@ import { DEFAULT_FLOOR_PERSIST_STEP_MS, TrustedFloor } from './trusted-floor.js'
 
 export type ClockState = 'UNTRUSTED' | 'SYNCED' | 'FREE_RUNNING' | 'DISRUPTED';
 
-export interface TimeReading {
+/** What now() returns: a TimeReading whose state is one of ClockState. */
+export interface ClockReading extends TimeReading {
   state: ClockState;
-  /** Unix ms; true time is not before this. */
-  earliest: number;
-  /** Unix ms; true time is not after this (Infinity when untrusted). */
-  latest: number;
-  /** Half-width of [earliest, latest] in ms (Infinity when untrusted). */
-  bound: number;
 }
 
 export interface SecureClockOptions {
@@ -256,7 +252,7 @@ export class SecureClock {
   }
 
   /** Current time interval. */
-  now(): TimeReading {
+  now(): ClockReading {
     const m = this.monoNow();
     const state = this.stateAt(m);
     if (state === 'UNTRUSTED' || state === 'DISRUPTED') {

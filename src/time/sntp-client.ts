@@ -14,6 +14,7 @@
 // `minPollIntervalMs` (never below 64 s); Kiss-o'-Death RATE doubles that
 // server's interval up to MAX_KOD_BACKOFF_MS, DENY and RSTR drop it for the
 // life of this client.
+import type { TimeServerAddress } from '../shared/validate.js';
 import type { RandomPort, TimerPort, UdpPort, UdpSocket } from '../ports.js';
 import { TimeError, requireNumber } from './errors.js';
 import {
@@ -38,11 +39,8 @@ export const MAX_ATTEMPTS = 8;
 export const DEFAULT_TIMEOUT_MS = 1000;
 export const DEFAULT_RETRY_JITTER_MS = 250;
 
-export interface SntpServer {
-  /** IP address literal: replies are matched against it, so resolve names first. */
-  address: string;
-  port: number;
-}
+/** A server to query: what shared/validate.ts timeServer() returns from config. */
+export type SntpServer = TimeServerAddress;
 
 export type ServerVerdict = 'accepted' | 'falseticker' | 'rejected';
 

@@ -2,7 +2,7 @@
 // spec in queue-format.ts, not from our own output), FIFO order, acks, full
 // policies, typed errors that change nothing, and recovery after reopening.
 import type { PortableSuite } from '../harness/portable.js';
-import { crc32 } from '../../src/telemetry/crc32.js';
+import { crc32 } from '../../src/shared/crc32.js';
 import { MemoryFlash } from '../../src/telemetry/memory-flash.js';
 import { PersistentQueue, RecordRef, type QueueOptions } from '../../src/telemetry/queue.js';
 import { QueueError } from '../../src/telemetry/errors.js';

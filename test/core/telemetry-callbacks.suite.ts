@@ -10,9 +10,10 @@ import { HttpsPublishTransport } from '../../src/telemetry/https-transport.js';
 // The transport's default deadline (DEFAULT_PUBLISH_DEADLINE_MS) is the shared one.
 import { DEFAULT_HTTP_DEADLINE_MS as DEFAULT_PUBLISH_DEADLINE_MS } from '../../src/shared/http-deadline.js';
 import { MqttWsTransport } from '../../src/telemetry/mqtt-transport.js';
-import type { SendOutcome, TimeAuthority, TimeReading, WebSocketHandlers, WebSocketLink, WebSocketPort } from '../../src/telemetry/deps.js';
-import type { HeaderList, HttpPort, HttpRequest, HttpResponse } from '../../src/ports.js';
-import { utf8Bytes } from '../../src/sigv4/utf8.js';
+import type { SendOutcome } from '../../src/telemetry/deps.js';
+import type { TimeAuthority, TimeReading } from '../../src/time/authority.js';
+import type { HeaderList, HttpPort, HttpRequest, HttpResponse, WebSocketHandlers, WebSocketLink, WebSocketPort } from '../../src/ports.js';
+import { utf8Bytes } from '../../src/shared/utf8.js';
 
 const KINDS = ['ack', 'retry', 'skew', 'expired-token', 'auth', 'local', 'permanent'];
 

@@ -18,12 +18,13 @@ import { HttpsPublishTransport } from '../../src/telemetry/https-transport.js';
 // The transport's default deadline (DEFAULT_PUBLISH_DEADLINE_MS) is the shared one.
 import { DEFAULT_HTTP_DEADLINE_MS as DEFAULT_PUBLISH_DEADLINE_MS } from '../../src/shared/http-deadline.js';
 import { MqttWsTransport } from '../../src/telemetry/mqtt-transport.js';
-import type { AwsCredentials, CredentialSource, PublishTransport, SendAuth, SendOutcome, WebSocketHandlers, WebSocketLink, WebSocketPort } from '../../src/telemetry/deps.js';
-import { IotRequestSigner } from '../../src/agent/request-signer.js';
+import type { PublishTransport, SendAuth, SendOutcome } from '../../src/telemetry/deps.js';
+import type { AwsCredentials, CredentialSource } from '../../src/shared/contracts.js';
+import type { HttpPort, HttpRequest, HttpResponse, WebSocketHandlers, WebSocketLink, WebSocketPort } from '../../src/ports.js';
+import { IotRequestSigner } from '../../src/sigv4/iot-request-signer.js';
 import { MAX_SESSION_TOKEN_CHARS, TemporaryCredentials, parseCredentialsResponse } from '../../src/credentials/parse.js';
 import { MAX_TOPIC_BYTES } from '../../src/shared/aws-limits.js';
-import type { HttpPort, HttpRequest, HttpResponse } from '../../src/ports.js';
-import { utf8Bytes, decodeUtf8 as decodeLenient } from '../../src/sigv4/utf8.js';
+import { utf8Bytes, decodeUtf8 as decodeLenient } from '../../src/shared/utf8.js';
 const utf8Text = (b: Uint8Array): string => decodeLenient(b, 0, b.length);
 
 const WALL = Date.UTC(2026, 10, 22, 12, 0, 0);
@@ -219,7 +220,7 @@ function checkQueueFault(t: Check, op: string): void {
   t.ok(h !== null, `${op}: health() does not throw`);
   t.ok(h!.queueErrors > 0, `${op}: counted in queueErrors`);
   if (op !== 'stats' && op !== 'append') {
-    t.ok(h!.failClosed['queue-unavailable'] > 0, `${op}: held with reason queue-unavailable`);
+    t.ok(h!.heldBack['queue-unavailable'] > 0, `${op}: held with reason queue-unavailable`);
     t.equal(h!.deadLettered, 0, `${op}: nothing dead-lettered because of a queue error`);
     t.ok(transport.sent.length <= 16, `${op}: retries are bounded by the backoff (${transport.sent.length} publishes in 30 s)`);
   }
@@ -335,17 +336,17 @@ const suite: PortableSuite = () => [
       t.equal(http.requests.length, 0, 'nothing sent');
       t.equal(h.deadLettered, 0, 'nothing dead-lettered');
       t.equal(h.queueDepth, 3, 'the data stays queued');
-      t.equal(h.lastFailClosed, 'signing-failed');
-      t.equal(h.failClosed['signing-failed'], attempts, 'every failed signing is counted');
+      t.equal(h.lastHeldBack, 'signing-failed');
+      t.equal(h.heldBack['signing-failed'], attempts, 'every failed signing is counted');
       // Backoff ceilings 1, 2, 4, 8, 8, ... s (jitter near the top): about 10 tries in a minute, not one per second.
       t.ok(attempts >= 5 && attempts <= 14, `retried with a capped backoff: ${attempts} tries in 60 s`);
       const before = attempts;
       timer.advance(80_000);
       t.ok(attempts - before >= 9 && attempts - before <= 11, `at the cap (8 s): ${attempts - before} tries in 80 s`);
-      t.equal(h.state, 'gated');
+      t.equal(h.state, 'holding');
       creds.creds = credentialsFrom('T'.repeat(60)); // rotated: now within the limit
       timer.advance(1000);
-      t.equal(http.requests.length, 1, 'sent within one gate period of the new credentials');
+      t.equal(http.requests.length, 1, 'sent within one hold period of the new credentials');
       const after = up.health();
       t.equal(after.acked, 3);
       t.equal(after.queueDepth, 0);

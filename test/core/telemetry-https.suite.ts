@@ -9,7 +9,7 @@ import { FakeClock, ManualTimer } from '../../src/telemetry/fakes.js';
 import type { SendOutcome } from '../../src/telemetry/deps.js';
 import type { HttpRequest, HttpResponse } from '../../src/ports.js';
 // No TextEncoder on Moddable's XS: these suites also run there (hil --target sim).
-import { utf8Bytes, decodeUtf8 as decodeLenient } from '../../src/sigv4/utf8.js';
+import { utf8Bytes, decodeUtf8 as decodeLenient } from '../../src/shared/utf8.js';
 const utf8Text = (b: Uint8Array): string => decodeLenient(b, 0, b.length);
 
 const enc = (s: string): Uint8Array => utf8Bytes(s);

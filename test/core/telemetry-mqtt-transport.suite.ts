@@ -7,9 +7,10 @@ import type { PortableSuite } from '../harness/portable.js';
 import { ManualTimer } from '../../src/telemetry/fakes.js';
 import { MqttWsTransport } from '../../src/telemetry/mqtt-transport.js';
 import { MqttDecoder, type MqttPacket } from '../../src/telemetry/mqtt-codec.js';
-import type { SendOutcome, WebSocketHandlers, WebSocketLink, WebSocketPort } from '../../src/telemetry/deps.js';
+import type { SendOutcome } from '../../src/telemetry/deps.js';
+import type { WebSocketHandlers, WebSocketLink, WebSocketPort } from '../../src/ports.js';
 // No TextEncoder on Moddable's XS: these suites also run there (hil --target sim).
-import { utf8Bytes, decodeUtf8 as decodeLenient } from '../../src/sigv4/utf8.js';
+import { utf8Bytes, decodeUtf8 as decodeLenient } from '../../src/shared/utf8.js';
 const utf8Text = (b: Uint8Array): string => decodeLenient(b, 0, b.length);
 
 class ScriptedWs implements WebSocketPort {

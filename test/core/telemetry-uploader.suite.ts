@@ -9,11 +9,12 @@ import { FakeClock, FakeRandom, ManualTimer } from '../../src/telemetry/fakes.js
 import { MemoryFlash } from '../../src/telemetry/memory-flash.js';
 import { PersistentQueue } from '../../src/telemetry/queue.js';
 import { Uploader, type UploaderOptions } from '../../src/telemetry/uploader.js';
-import type { AwsCredentials, CredentialSource, PublishTransport, SendAuth, SendOutcome } from '../../src/telemetry/deps.js';
+import type { PublishTransport, SendAuth, SendOutcome } from '../../src/telemetry/deps.js';
+import type { AwsCredentials, CredentialSource } from '../../src/shared/contracts.js';
 import { TemporaryCredentials } from '../../src/credentials/parse.js';
 import { ConfigError } from '../../src/telemetry/errors.js';
 // No TextEncoder on Moddable's XS: these suites also run there (hil --target sim).
-import { utf8Bytes, decodeUtf8 as decodeLenient } from '../../src/sigv4/utf8.js';
+import { utf8Bytes, decodeUtf8 as decodeLenient } from '../../src/shared/utf8.js';
 const utf8Text = (b: Uint8Array): string => decodeLenient(b, 0, b.length);
 
 const WALL = Date.UTC(2026, 10, 22, 12, 0, 0);
@@ -105,15 +106,15 @@ function expectGated(t: Check, e: Env, reason: string): void {
   e.timer.advance(5000);
   t.equal(e.transport.calls.length, before, `${reason}: nothing signed or sent`);
   const h = e.up.health();
-  t.equal(h.lastFailClosed, reason);
-  t.ok(h.failClosed[reason as keyof typeof h.failClosed] >= 5, `${reason} counted on every check (1 s apart)`);
-  t.equal(h.state, 'gated');
+  t.equal(h.lastHeldBack, reason);
+  t.ok(h.heldBack[reason as keyof typeof h.heldBack] >= 5, `${reason} counted on every check (1 s apart)`);
+  t.equal(h.state, 'holding');
   t.ok(h.queueDepth > 0, 'data stays queued');
 }
 
 const suite: PortableSuite = () => [
   {
-    name: 'fail-closed: each gate reason blocks signing, is recorded, and clears when fixed',
+    name: 'fail-closed: each hold reason blocks signing, is recorded, and clears when fixed',
     run(t) {
       const e = setup(() => ACK);
       e.up.append('telemetry', text('{"t":1}'));
@@ -142,7 +143,7 @@ const suite: PortableSuite = () => [
     },
   },
   {
-    name: 'the gate allows exactly E_max and refuses just above it',
+    name: 'the hold decision allows exactly E_max and holds just above it',
     run(t) {
       const e = setup(() => ACK, { maxBoundMs: 60_000 });
       e.up.append('telemetry', text('1'));
@@ -196,7 +197,7 @@ const suite: PortableSuite = () => [
       t.equal(e.up.health().skewEvents, 1);
       e.timer.advance(3000);
       t.equal(e.transport.calls.length, 1, 'no send while DISRUPTED');
-      t.equal(e.up.health().lastFailClosed, 'time-disrupted');
+      t.equal(e.up.health().lastHeldBack, 'time-disrupted');
       answer = ACK;
       e.clock.set('SYNCED', WALL + 600_000, 500);
       e.timer.advance(1000);

@@ -8,8 +8,7 @@ import { HttpsPublishTransport } from '../../src/telemetry/https-transport.js';
 import { MqttWsTransport } from '../../src/telemetry/mqtt-transport.js';
 import { FakeClock, ManualTimer } from '../../src/telemetry/fakes.js';
 import { SecureClock } from '../../src/time/secure-clock.js';
-import type { WebSocketHandlers, WebSocketPort } from '../../src/telemetry/deps.js';
-import type { HttpResponse } from '../../src/ports.js';
+import type { HttpResponse, WebSocketHandlers, WebSocketPort } from '../../src/ports.js';
 import { ManualTicks } from '../../tools/time/fakes.js';
 
 const creds = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token', expirationMs: 0 };

@@ -21,8 +21,8 @@ export interface DeviceHealth {
   dropped?: number;
   skewEvents?: number;
   credentialRefreshes?: number;
-  failClosed?: Record<string, number>;
-  lastFailClosed?: string | null;
+  heldBack?: Record<string, number>;
+  lastHeldBack?: string | null;
 }
 
 export interface DeviceStatus {

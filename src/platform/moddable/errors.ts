@@ -1,6 +1,7 @@
 // Typed errors of the Moddable adapters. Every failure has a stable string
 // `code`; messages name settings, sizes and module names, never secrets
 // (certificates, keys, passwords, tokens) or payloads.
+import { CodedError } from '../../shared/errors.js';
 
 export type ModdableErrorCode =
   /** mc/config (or a provisioning resource) is missing a value or holds a malformed one. */
@@ -16,11 +17,6 @@ export type ModdableErrorCode =
   /** The network stack reported an error (DNS, TCP, TLS). */
   | 'NETWORK';
 
-export class ModdableError extends Error {
+export class ModdableError extends CodedError<ModdableErrorCode> {
   override name = 'ModdableError';
-  readonly code: ModdableErrorCode;
-  constructor(code: ModdableErrorCode, message: string) {
-    super(`${code}: ${message}`);
-    this.code = code;
-  }
 }

@@ -11,7 +11,7 @@
 import Preference from 'preference';
 import type { KeyValuePort } from '../../ports.js';
 import { ModdableError } from './errors.js';
-import { utf8Length } from './utf8-length.js';
+import { utf8Length } from '../../shared/utf8.js';
 
 /** ESP32 NVS: NVS_KEY_NAME_MAX_SIZE is 16 including the terminating NUL. */
 export const PREFERENCE_NAME_MAX_CHARS = 15;
@@ -48,7 +48,7 @@ export class PreferenceKeyValue implements KeyValuePort {
   }
   set(key: string, value: string): void {
     checkName('preference key', key);
-    const bytes = utf8Length(value);
+    const bytes = utf8Length(value, 0, value.length, true);
     if (bytes > this.maxValueBytes)
       throw new ModdableError('PREFERENCE_LIMIT', `value for ${key} is ${bytes} bytes, limit ${this.maxValueBytes}`);
     Preference.set(this.domain, key, value);

@@ -2,9 +2,8 @@
 // mutual TLS with the device certificate and its PKCS#8 private key (DER),
 // plus an optional extra trust anchor. The SDK verifies the server chain
 // against its built-in CA store (resources ca*.der from
-// $(MODULES)/crypt/data, chosen by the manifest) and checks certificate dates
-// against the clock: the secure clock must set the time before the first
-// connection.
+// $(MODULES)/crypt/data, chosen by the manifest). The firmware never sets the
+// platform clock: time for signing comes from the secure clock only.
 
 /** TLS 1.2 (0x0303): the highest version the SDK's TLS implements. */
 export const TLS_1_2 = 0x0303;

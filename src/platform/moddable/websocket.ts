@@ -7,7 +7,7 @@
 import { Client } from 'websocket';
 import SecureSocket from 'securesocket';
 import { copyToArrayBuffer } from './copy-bytes.js';
-import type { WebSocketHandlers, WebSocketLink, WebSocketPort } from '../../telemetry/deps.js';
+import type { WebSocketHandlers, WebSocketLink, WebSocketPort } from '../../ports.js';
 import { ModdableError } from './errors.js';
 import { secureOptions, type TlsIdentity } from './tls.js';
 

@@ -15,7 +15,7 @@ import type {
   UdpSocket,
 } from '../../ports.js';
 import type { HostBridge } from './bridge.js';
-import type { WebSocketHandlers, WebSocketLink, WebSocketPort } from '../../telemetry/deps.js';
+import type { WebSocketHandlers, WebSocketLink, WebSocketPort } from '../../ports.js';
 
 export class XsTimers implements TimerPort {
   private readonly pending = new Map<number, () => void>();

@@ -15,9 +15,8 @@
 //   credentials expired server-side; malformed Date headers, malformed,
 //   oversized, truncated and binary bodies, random status codes and header
 //   lists, garbage NTP datagrams and garbage WebSocket frames.
-import type { HeaderList, HttpExchange, HttpPort, HttpRequest, HttpResponse, UdpPort, UdpSocket } from '../../../src/ports.js';
-import type { WebSocketHandlers, WebSocketLink, WebSocketPort } from '../../../src/telemetry/deps.js';
-import { decodeUtf8 } from '../../../src/telemetry/utf8.js';
+import type { HeaderList, HttpExchange, HttpPort, HttpRequest, HttpResponse, UdpPort, UdpSocket, WebSocketHandlers, WebSocketLink, WebSocketPort } from '../../../src/ports.js';
+import { decodeUtf8 } from '../../../src/shared/utf8.js';
 import { buildReply } from '../../../tools/time/fakes.js';
 import { SimRandom, type SimScheduler } from './scheduler.js';
 import { AWS_MESSAGES, asciiBytes, asciiText, httpDate, isoSeconds, parseAmzDate, percentDecode, skewMessage } from './wire.js';
@@ -623,7 +622,7 @@ export class SimCloud {
 
   /** Reads a publish body as the device's envelope and records its records. False: not an envelope (counted). */
   private record(topic: string, body: Uint8Array, start: number, end: number): boolean {
-    const text = decodeUtf8(body, start, end);
+    const text = decodeUtf8(body, start, end, 'refuse');
     type Envelope = { device?: unknown; stream?: unknown; records?: unknown };
     let doc: Envelope | null = null;
     try {

@@ -306,7 +306,7 @@ export class SoakWorld {
       if (this.options.plan !== 'chaos' && now - this.lastProgressMs > stall) {
         this.violate(
           'no-wedge',
-          `${h.queueDepth} records queued and no ack for ${Math.round((now - this.lastProgressMs) / 1000)} s: last progress at ${formatSimTime(this.lastProgressMs)} in phase ${this.phaseAtProgress}; uploader ${h.state}, time ${(st as AgentStatus).time.state}, gate ${h.lastFailClosed}, last outcome ${h.lastOutcome}, credentials left ${h.credentialsLeftMs}`,
+          `${h.queueDepth} records queued and no ack for ${Math.round((now - this.lastProgressMs) / 1000)} s: last progress at ${formatSimTime(this.lastProgressMs)} in phase ${this.phaseAtProgress}; uploader ${h.state}, time ${(st as AgentStatus).time.state}, held back for ${h.lastHeldBack}, last outcome ${h.lastOutcome}, credentials left ${h.credentialsLeftMs}`,
         );
       }
       if (h.acked > 0 && this.firstAckMs < 0) this.firstAckMs = now;
@@ -384,12 +384,12 @@ export class SoakWorld {
       if (this.drainedAtMs < 0 || this.drainedAtMs - this.faultsEndMs > RECOVERY_BOUND_MS) {
         this.violate(
           'recovers-after-faults',
-          `queue not drained within ${RECOVERY_BOUND_MS / 60_000} simulated min after the faults stopped at ${formatSimTime(this.faultsEndMs)}: depth ${h.queueDepth}, state ${h.state}, time ${st.time.state}, gate ${h.lastFailClosed}, last outcome ${h.lastOutcome}, credentials left ${h.credentialsLeftMs}`,
+          `queue not drained within ${RECOVERY_BOUND_MS / 60_000} simulated min after the faults stopped at ${formatSimTime(this.faultsEndMs)}: depth ${h.queueDepth}, state ${h.state}, time ${st.time.state}, held back for ${h.lastHeldBack}, last outcome ${h.lastOutcome}, credentials left ${h.credentialsLeftMs}`,
         );
       }
-      if (h.queueDepth > 2) this.violate('drained-at-end', `${h.queueDepth} records still queued at the end (state ${h.state}, gate ${h.lastFailClosed}, last outcome ${h.lastOutcome})`);
+      if (h.queueDepth > 2) this.violate('drained-at-end', `${h.queueDepth} records still queued at the end (state ${h.state}, held back for ${h.lastHeldBack}, last outcome ${h.lastOutcome})`);
     }
-    if (h.queueDepth > 0 && h.lastFailClosed === null && h.lastOutcome === null) this.violate('held-with-reason', `${h.queueDepth} records queued with no counted reason`);
+    if (h.queueDepth > 0 && h.lastHeldBack === null && h.lastOutcome === null) this.violate('held-with-reason', `${h.queueDepth} records queued with no counted reason`);
     if (deliveredTotal < h.acked) this.violate('acked-le-delivered', `acked ${h.acked} > unique deliveries ${deliveredTotal}`);
     return this.violations;
   }

@@ -1,8 +1,13 @@
-// UTF-8 encoding into caller-provided bytes (no TextEncoder in the core:
-// XS has one, but devices and the preload model want no hidden buffers).
+// The one UTF-8 implementation of the firmware: encode into caller-provided
+// bytes, length, decode (no TextEncoder in the core: XS has one, but devices
+// and the preload model want no hidden buffers). Every part uses these, so an
+// engine quirk (Moddable's XS indexes strings by code point) is fixed once;
+// test/core/utf8-codepoints.suite.ts holds the regression cases.
 //
-// Results are numbers, not exceptions, so that callers decide which typed
-// error to raise (a full buffer means a different limit to each caller).
+// Results are numbers or null, not exceptions, so that callers decide which
+// typed error to raise (a full buffer means a different limit to each caller).
+// The signer's percent-encoders (sigv4 hash-sink, query-table, uri-encode)
+// encode UTF-8 inline on purpose: a call per character costs computrons there.
 
 /** Returned by encodeUtf8Into when `out` has no room before `end`. */
 export const UTF8_OVERFLOW = -1;
@@ -54,8 +59,12 @@ export function encodeUtf8Into(text: string, from: number, to: number, out: Uint
   return o;
 }
 
-/** UTF-8 byte length of text[from, to), or UTF8_LONE_SURROGATE. */
-export function utf8Length(text: string, from = 0, to = text.length): number {
+/**
+ * UTF-8 byte length of text[from, to), or UTF8_LONE_SURROGATE. With
+ * `replaceLoneSurrogates`, a lone surrogate counts as the 3 bytes of U+FFFD
+ * instead (what an engine that stores it, like Moddable's Preference, writes).
+ */
+export function utf8Length(text: string, from = 0, to = text.length, replaceLoneSurrogates = false): number {
   let n = 0;
   for (let i = from; i < to; i++) {
     const c = text.charCodeAt(i);
@@ -64,7 +73,11 @@ export function utf8Length(text: string, from = 0, to = text.length): number {
     else if (c > 0xffff) n += 4; // a whole code point (Moddable's XS), see encodeUtf8Into
     else if (c >= 0xd800 && c <= 0xdfff) {
       const next = i + 1 < to ? text.charCodeAt(i + 1) : 0;
-      if (c > 0xdbff || next < 0xdc00 || next > 0xdfff) return UTF8_LONE_SURROGATE;
+      if (c > 0xdbff || next < 0xdc00 || next > 0xdfff) {
+        if (!replaceLoneSurrogates) return UTF8_LONE_SURROGATE;
+        n += 3;
+        continue;
+      }
       n += 4;
       i++;
     } else n += 3;
@@ -81,11 +94,17 @@ export function utf8Bytes(text: string): Uint8Array {
   return out;
 }
 
+/** What decodeUtf8 does with a malformed sequence (overlong, surrogate, above U+10FFFF, truncated, stray byte). */
+export type MalformedUtf8 = 'replace' | 'refuse';
+
 /**
  * Decodes bytes[start, end) as UTF-8 into a string (allocates the string).
- * Malformed sequences become U+FFFD, one per bad byte.
+ * 'replace' (default): each bad byte becomes U+FFFD. 'refuse': returns null
+ * instead, for parsers of outside input that raise their own typed error.
  */
-export function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {
+export function decodeUtf8(bytes: Uint8Array, start: number, end: number, malformed?: 'replace'): string;
+export function decodeUtf8(bytes: Uint8Array, start: number, end: number, malformed: MalformedUtf8): string | null;
+export function decodeUtf8(bytes: Uint8Array, start: number, end: number, malformed: MalformedUtf8 = 'replace'): string | null {
   let s = '';
   let i = start;
   // Strings are built in bounded slices so that a long ASCII run costs one
@@ -100,10 +119,14 @@ export function decodeUtf8(bytes: Uint8Array, start: number, end: number): strin
     else if (b >= 0xc2 && b <= 0xdf) { need = 1; cp = b & 0x1f; }
     else if (b >= 0xe0 && b <= 0xef) { need = 2; cp = b & 0x0f; }
     else if (b >= 0xf0 && b <= 0xf4) { need = 3; cp = b & 0x07; }
+    else if (malformed === 'refuse') return null;
     i++;
     if (need > 0) {
-      if (i + need > end) cp = 0xfffd;
-      else {
+      // Checks of `malformed` sit on the bad paths only: valid text costs nothing more.
+      if (i + need > end) {
+        if (malformed === 'refuse') return null;
+        cp = 0xfffd;
+      } else {
         let ok = true;
         let v = cp;
         for (let k = 0; k < need; k++) {
@@ -115,7 +138,8 @@ export function decodeUtf8(bytes: Uint8Array, start: number, end: number): strin
         if (ok && v >= min && v <= 0x10ffff && !(v >= 0xd800 && v <= 0xdfff)) {
           cp = v;
           i += need;
-        } else cp = 0xfffd;
+        } else if (malformed === 'refuse') return null;
+        else cp = 0xfffd;
       }
     }
     // Code points, not surrogate pairs: fromCodePoint builds the right string on

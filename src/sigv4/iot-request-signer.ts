@@ -1,12 +1,13 @@
-// Adapts the SigV4 signer to what the uploader asks for (RequestSigner):
+// Adapts the SigV4 signer to what the uploader asks for (telemetry's
+// RequestSigner, matched structurally so sigv4 imports nothing above it):
 // HTTPS publish and the presigned MQTT-over-WebSocket URL. One Signer per
 // signing name, built once; rotated credentials are swapped in place.
-import { IOT_DATA_SERVICE, IOT_GATEWAY_SERVICE, Signer, presignMqttUrl, signIotPublish } from '../sigv4/index.js';
-import type { SignerLimits } from '../sigv4/index.js';
-import type { AwsCredentials, RequestSigner } from '../telemetry/deps.js';
+import { IOT_DATA_SERVICE, IOT_GATEWAY_SERVICE, presignMqttUrl, signIotPublish } from './iot.js';
+import { Signer } from './signer.js';
+import type { SignerLimits } from './limits.js';
+import type { AwsCredentials } from '../shared/contracts.js';
 import type { HeaderList, Sha256Factory } from '../ports.js';
-import { MAX_SESSION_TOKEN_CHARS } from '../credentials/parse.js';
-import { MAX_TOPIC_BYTES } from '../shared/aws-limits.js';
+import { MAX_SESSION_TOKEN_CHARS, MAX_TOPIC_BYTES } from '../shared/aws-limits.js';
 
 /** Room for everything of a presigned URL or an Authorization value except the session token (key id, scope, date, signature...). */
 const SIGNED_OUTPUT_OVERHEAD_BYTES = 1024;
@@ -40,7 +41,7 @@ export interface IotRequestSignerOptions {
   mqttExpiresSeconds?: number;
 }
 
-export class IotRequestSigner implements RequestSigner {
+export class IotRequestSigner {
   private readonly publishSigner: Signer;
   private readonly mqttSigner: Signer;
   private readonly endpoint: string;
