@@ -18,7 +18,7 @@
 import type { HeaderList, HttpExchange, HttpPort, HttpRequest, HttpResponse, UdpPort, UdpSocket } from '../../../src/ports.js';
 import type { WebSocketHandlers, WebSocketLink, WebSocketPort } from '../../../src/telemetry/deps.js';
 import { decodeUtf8 } from '../../../src/telemetry/utf8.js';
-import { buildReply } from '../../../tools/time/fakes.js';
+import { buildReply } from '../fakes.js';
 import { SimRandom, type SimScheduler } from './scheduler.js';
 import { AWS_MESSAGES, asciiBytes, asciiText, httpDate, isoSeconds, parseAmzDate, percentDecode, skewMessage } from './wire.js';
 
