@@ -211,17 +211,12 @@ test('one module each implements UTF-8 and the name/endpoint/time-server validat
   assert.deepEqual(offenders, []);
 });
 
-// Fakes are test code: they live under test/ (another branch moves the last two there).
-const FAKES_BEING_MOVED = ['telemetry/fakes.ts', 'telemetry/memory-flash.ts'];
+// Fakes are test code: they live under test/harness/, never in the firmware's source tree.
 const looksLikeFake = (rel: string, text: string): boolean => /(?:^|\/)(?:fakes?|mocks?|stubs?|memory-flash)[^/]*\.ts$/i.test(rel) || /\bclass\s+(?:Fake|Mock|Stub)\w*/.test(text);
 
-test('no new test fakes under src/', () => {
-  const offenders = srcFiles.map(srcRel).filter((rel) => !FAKES_BEING_MOVED.includes(rel) && looksLikeFake(rel, readFileSync(join(root, 'src', rel), 'utf8')));
+test('no test fakes or harnesses under src/', () => {
+  const offenders = srcFiles.map(srcRel).filter((rel) => looksLikeFake(rel, readFileSync(join(root, 'src', rel), 'utf8')));
   assert.deepEqual(offenders, []);
-});
-
-test('no test fakes under src/ at all', { todo: 'fakes move in fix-testside' }, () => {
-  assert.deepEqual(FAKES_BEING_MOVED.filter((rel) => existsSync(join(root, 'src', rel))), []);
 });
 
 /** Lines that carry logic: not blank, comment, import/export-from or punctuation only; whitespace folded. */

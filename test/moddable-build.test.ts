@@ -1,7 +1,7 @@
 // Builds the firmware with a real Moddable SDK and runs it in the Linux
 // simulator, when one is installed ($MODDABLE; CI has none, so these tests
 // skip there with the reason). The smoke firmware
-// (src/platform/moddable/smoke-main.ts) checks each adapter on the real XS
+// (test/moddable-smoke/, its own manifest) checks each adapter on the real XS
 // runtime against first-principles values (FIPS 180-2 vectors, round trips)
 // and ends with `SMOKE PASS n` or `SMOKE FAIL <check>`.
 //
@@ -38,7 +38,7 @@ function freeUdpPort(): Promise<number> {
 test('lin: the smoke firmware builds and passes every check in the simulator', { skip: noSimulator }, async () => {
   mkdirSync(outputDir, { recursive: true });
   const port = await freeUdpPort();
-  const build = await buildFirmware({ sdk: sdk!, project: root, platform: 'lin', outputDir, config: { firmware: 'smoke', smokeUdpPort: String(port) } });
+  const build = await buildFirmware({ sdk: sdk!, project: root, manifest: join(root, 'test', 'moddable-smoke', 'manifest.json'), platform: 'lin', outputDir, config: { smokeUdpPort: String(port) } });
   assert.ok(build.ok, `mcconfig failed:\n${build.output.slice(-4000)}`);
   assert.ok(build.simulatorLibrary, 'mc.so was produced');
   const run = await runSimulator(sdk!, build.simulatorLibrary, /SMOKE (PASS \d+|FAIL .*)\n|XS abort/);

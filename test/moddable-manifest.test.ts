@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -174,12 +174,173 @@ test('each board states development mode explicitly: off only with a hardware RN
   for (const b of ['pico_w', 'simulator']) assert.equal(readJson(join(root, 'boards', b, 'agent.json')).config.board.developmentMode, true, `${b}: libc rand()`);
 });
 
-test('every core directory is a module of the firmware, and preloaded', () => {
-  // A core module importing ../shared/x resolves to the module `shared/x`: each src/<dir> needs its mapping.
-  const dirs = readdirSync(join(root, 'src'), { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'platform').map((d) => d.name);
-  assert.ok(dirs.includes('shared'));
-  for (const d of dirs) {
-    assert.equal(manifest.modules[`${d}/*`], `./src/${d}/*`, `modules maps ${d}/*`);
-    assert.ok((manifest.preload as string[]).includes(`${d}/*`), `${d}/* is preloaded`);
+// ---- Module lists: the firmware carries exactly what its entry imports ----
+// mcconfig names a module by its "modules" key; XS resolves a relative import
+// against the importing module's name and strips .js, so `../shared/x.js` from
+// `telemetry/queue` is the module `shared/x`. A bare specifier is one of ours
+// when src/<name>.ts or node_modules/<name>.js exists, otherwise an SDK module
+// (http, securesocket, mc/config, embedded:*, ...). `import type` is erased;
+// Modules.importNow('x') is an edge taken only where the platform lists x
+// (agent-ports picks the flash adapter at run time).
+
+interface Firmware {
+  /** Module name -> absolute path without extension, local modules only. */
+  modules: Map<string, string>;
+  /** Preloaded names (local or SDK). */
+  preload: Set<string>;
+  /** Globs and other entries the check refuses, with the manifest that has them. */
+  globs: string[];
+  /** Local modules the platform's board manifest adds. */
+  fromBoard: Set<string>;
+}
+
+const isSdkPath = (value: string): boolean => value.includes('$(');
+
+/** Merges a manifest and its local includes (the SDK's are not ours to check). */
+function collect(file: string, into: Firmware): Firmware {
+  const m = readJson(file);
+  const dir = dirname(file);
+  const where = relative(root, file);
+  for (const inc of [m.include ?? []].flat() as string[]) if (!isSdkPath(inc)) collect(join(dir, inc), into);
+  for (const [name, value] of Object.entries((m.modules ?? {}) as Record<string, string | string[]>)) {
+    const values = [value].flat();
+    if (values.every(isSdkPath)) continue;
+    if (name.includes('*') || values.some((v) => v.includes('*'))) into.globs.push(`${where}: modules "${name}"`);
+    else into.modules.set(name, join(dir, values[0]!));
   }
+  for (const name of (m.preload ?? []) as string[]) {
+    if (name.includes('*')) into.globs.push(`${where}: preload "${name}"`);
+    else into.preload.add(name);
+  }
+  return into;
+}
+
+/** The firmware a manifest builds for one platform: its own entries plus the platform's board manifest. */
+function firmwareFor(manifestFile: string, platform: string): Firmware {
+  const fw = collect(manifestFile, { modules: new Map(), preload: new Set(), globs: [], fromBoard: new Set() });
+  const entry = matchPlatform(readJson(manifestFile).platforms ?? {}, platform);
+  if (entry?.include) {
+    const before = new Set(fw.modules.keys());
+    collect(join(dirname(manifestFile), entry.include), fw);
+    for (const name of fw.modules.keys()) if (!before.has(name)) fw.fromBoard.add(name);
+  }
+  return fw;
+}
+
+function sourceOf(pathNoExt: string): string | undefined {
+  for (const ext of ['.ts', '.js']) if (existsSync(pathNoExt + ext)) return pathNoExt + ext;
+  return undefined;
+}
+
+/** Where an unlisted module name would come from, if it is ours. */
+function ownFile(name: string): string | undefined {
+  return sourceOf(join(root, 'src', name)) ?? (name.startsWith('@') ? sourceOf(join(root, 'node_modules', name)) : undefined);
+}
+
+interface Edge {
+  name: string;
+  optional: boolean;
+  relative: boolean;
+}
+
+function importsOf(moduleName: string, file: string): Edge[] {
+  const text = readFileSync(file, 'utf8');
+  const edges: Edge[] = [];
+  const add = (spec: string, optional: boolean): void => {
+    const rel = spec.startsWith('./') || spec.startsWith('../');
+    const name = (rel ? posix.join(posix.dirname(moduleName), spec) : spec).replace(/\.(js|mjs|ts)$/, '');
+    edges.push({ name, optional, relative: rel });
+  };
+  for (const m of text.matchAll(/^\s*(?:import|export)\b([^'";]*?)\bfrom\s*['"]([^'"]+)['"]/gm)) {
+    if (/^\s*type\b/.test(m[1]!)) continue; // erased by the compiler
+    add(m[2]!, false);
+  }
+  for (const m of text.matchAll(/^\s*import\s*['"]([^'"]+)['"]/gm)) add(m[1]!, false);
+  for (const m of text.matchAll(/\bModules\.importNow\(\s*['"]([^'"]+)['"]/g)) add(m[1]!, true);
+  return edges;
+}
+
+interface Reach {
+  /** Local modules the entry reaches (listed or not). */
+  reached: Set<string>;
+  /** Reached but not in "modules". */
+  missing: string[];
+  /** Relative imports that name no file. */
+  unresolved: string[];
+}
+
+function reach(fw: Firmware, entry: string): Reach {
+  const reached = new Set<string>();
+  const missing: string[] = [];
+  const unresolved: string[] = [];
+  const queue = [entry];
+  while (queue.length) {
+    const name = queue.shift()!;
+    if (reached.has(name)) continue;
+    const listed = fw.modules.get(name);
+    const file = listed !== undefined ? sourceOf(listed) : ownFile(name);
+    if (file === undefined) {
+      unresolved.push(listed !== undefined ? `${name} -> ${relative(root, listed)} (no such file)` : name);
+      continue;
+    }
+    reached.add(name);
+    if (listed === undefined) missing.push(name);
+    for (const e of importsOf(name, file)) {
+      if (e.optional && !fw.modules.has(e.name)) continue;
+      if (e.relative || fw.modules.has(e.name) || ownFile(e.name) !== undefined) {
+        if (!reached.has(e.name)) queue.push(e.name);
+      } // else an SDK module
+    }
+  }
+  return { reached, missing: missing.sort(), unresolved };
+}
+
+const list = (names: Iterable<string>): string => JSON.stringify([...names].sort());
+
+/** `boardExtrasAllowed`: a test firmware may leave board modules (the flash adapters) unused. */
+function checkFirmware(manifestFile: string, platform: string, boardExtrasAllowed = false): void {
+  const fw = firmwareFor(manifestFile, platform);
+  const label = `${relative(root, manifestFile)} -p ${platform}`;
+  assert.deepEqual(fw.globs, [], `${label}: list modules one by one; these globs pull in whatever the folder holds`);
+  assert.ok(fw.modules.has('main'), `${label}: has a main module`);
+  const r = reach(fw, 'main');
+  assert.deepEqual(r.unresolved, [], `${label}: imports that resolve to no file`);
+  assert.deepEqual(r.missing, [], `${label}: reached from main but not in "modules" (add them): ${r.missing.map((n) => `"${n}": "./${relative(root, ownFile(n) ?? n).replace(/\.[jt]s$/, '')}"`).join(', ')}`);
+  const allowed = (n: string): boolean => boardExtrasAllowed && fw.fromBoard.has(n);
+  const extra = [...fw.modules.keys()].filter((n) => !r.reached.has(n) && !allowed(n));
+  assert.deepEqual(extra.sort(), [], `${label}: in "modules" but not reached from main (remove them): ${list(extra)}`);
+  const notPreloaded = [...r.reached].filter((n) => n !== 'main' && !fw.preload.has(n));
+  assert.deepEqual(notPreloaded.sort(), [], `${label}: reached but not in "preload" (add them): ${list(notPreloaded)}`);
+  const strayPreload = [...fw.preload].filter((n) => !r.reached.has(n) && !allowed(n) && (fw.modules.has(n) || ownFile(n) !== undefined));
+  assert.deepEqual(strayPreload.sort(), [], `${label}: preloaded but not reached from main (remove them): ${list(strayPreload)}`);
+}
+
+test('production firmware: "modules" and "preload" list exactly what main reaches, on every platform', () => {
+  for (const platform of Object.keys(supported)) checkFirmware(join(root, 'manifest.json'), platform);
+});
+
+test('production firmware carries no test code: no module file under test/ or tools/, no fake, no smoke entry', () => {
+  for (const platform of Object.keys(supported)) {
+    const fw = firmwareFor(join(root, 'manifest.json'), platform);
+    const files = [...reach(fw, 'main').reached].map((n) => relative(root, fw.modules.get(n) ?? ownFile(n) ?? n));
+    const offenders = files.filter((f) => /^(test|tools)\//.test(f) || /fake|smoke|memory-flash|harness/i.test(f));
+    assert.deepEqual(offenders, [], platform);
+    assert.ok(files.includes('src/platform/moddable/agent-entry'), `${platform}: the agent is in the firmware`);
+  }
+});
+
+test('smoke-test firmware: its own manifest lists exactly what its main reaches', () => {
+  const smoke = join(root, 'test', 'moddable-smoke', 'manifest.json');
+  for (const platform of Object.keys(supported)) checkFirmware(smoke, platform, true);
+});
+
+test('the reachability check is not vacuous: an unlisted import and a stray module are both reported', () => {
+  // Probe firmware built from the real lists: drop one reached module, add one that nothing imports.
+  const fw = firmwareFor(join(root, 'manifest.json'), 'esp32');
+  const dropped = [...reach(fw, 'main').reached].find((n) => n.startsWith('telemetry/'))!;
+  fw.modules.delete(dropped);
+  const r = reach(fw, 'main');
+  assert.ok(r.missing.includes(dropped), `${dropped} is reported missing`);
+  fw.modules.set('telemetry/stray', join(root, 'src', 'telemetry', 'queue'));
+  assert.ok(!reach(fw, 'main').reached.has('telemetry/stray'), 'a module nothing imports is not reached');
 });

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { PortableSuite } from './harness/portable.js';
 import { makeCheck } from './harness/portable.js';
-import { runSuiteOnXs } from '../tools/xs/suite-runner.js';
+import { runSuiteOnXs } from './harness/xs-suite-runner.js';
 
 /** test/core/<name>.data.ts; skipReason says why the data is not available here (e.g. no ../shared). */
 interface DataModule {

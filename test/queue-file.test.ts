@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FileFlash } from '../src/platform/node/flash-file.js';
-import { MemoryFlash } from '../src/telemetry/memory-flash.js';
+import { MemoryFlash } from './harness/memory-flash.js';
 import { PersistentQueue, RecordRef } from '../src/telemetry/queue.js';
 import { FlashRegion, migrateAgentFlash } from '../src/agent/flash-region.js';
 import { Agent } from '../src/agent.js';
-import { ManualTicks, ManualTimers, MemoryKeyValue, ScriptedUdp, SeededRandom } from '../tools/time/fakes.js';
+import { ManualTicks, ManualTimer, MemoryKeyValue, ScriptedUdp, SeededRandom } from './harness/fakes.js';
 import type { FlashPort } from '../src/ports.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -161,7 +161,7 @@ function agentOn(flash: FlashPort, logs: string[]): Agent {
   return new Agent(
     {
       ticks,
-      timers: new ManualTimers(ticks),
+      timers: new ManualTimer(ticks),
       random: { strong: true, fill: (b: Uint8Array) => seeded.fill(b) },
       udp: new ScriptedUdp(),
       http: { request: () => ({ cancel() {} }) },

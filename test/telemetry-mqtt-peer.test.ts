@@ -238,10 +238,10 @@ test('core MQTT-over-WebSocket transport: PUBACK before success, fresh URL after
 });
 
 test('uploader over MQTT-over-WebSocket to aedes: every record delivered at least once across dropped connections', async () => {
-  const { MemoryFlash } = await import('../src/telemetry/memory-flash.js');
+  const { MemoryFlash } = await import('./harness/memory-flash.js');
   const { PersistentQueue } = await import('../src/telemetry/queue.js');
   const { Uploader } = await import('../src/telemetry/uploader.js');
-  const { FakeClock, ManualTimer } = await import('../src/telemetry/fakes.js');
+  const { FakeClock, ManualTimer } = await import('./harness/fakes.js');
   const { randomFillSync } = await import('node:crypto');
   const b = await startBroker();
   const sub = await subscriber(b.tcpPort, 'dt/dev-up/#');

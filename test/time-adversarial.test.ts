@@ -14,7 +14,7 @@ import { NodeTimers } from '../src/platform/node/timers.js';
 import { NodeUdp } from '../src/platform/node/udp.js';
 import { SecureClock } from '../src/time/secure-clock.js';
 import { SntpClient, type ServerOutcome } from '../src/time/sntp-client.js';
-import { buildReply, type ReplySpec } from '../tools/time/fakes.js';
+import { buildReply, type ReplySpec } from './harness/fakes.js';
 
 const FLOOR_2026 = 1_767_225_600_000;
 /** 11 years ahead of now: past the 2036 NTP era rollover. */

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildReply } from '../tools/time/fakes.js';
+import { buildReply } from './harness/fakes.js';
 
 const repo = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const CLI_TIMEOUT_MS = 30_000;

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { Selection } from '../src/time/selection.js';
 import { MonotonicClock } from '../src/time/monotonic.js';
 import { SecureClock } from '../src/time/secure-clock.js';
-import { ManualTicks } from '../tools/time/fakes.js';
+import { ManualTicks } from './harness/fakes.js';
 
 const RUNS = 300;
 const interval = fc.tuple(fc.integer({ min: -1e6, max: 1e6 }), fc.integer({ min: 0, max: 1e5 })).map(([lo, w]) => [lo, lo + w] as [number, number]);

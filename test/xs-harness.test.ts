@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runSuiteOnXs } from '../tools/xs/suite-runner.js';
+import { runSuiteOnXs } from './harness/xs-suite-runner.js';
 import { XsWorker, XsEngineError } from '../tools/xs/worker.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'xs-harness-'));

@@ -9,9 +9,8 @@ import type { Check, PortableSuite } from '../harness/portable.js';
 import { Agent, AgentError, parseAgentConfig } from '../../src/agent.js';
 import { CredentialsClient } from '../../src/credentials/client.js';
 import { CredentialsError } from '../../src/credentials/errors.js';
-import { FakeClock, FakeRandom, ManualTimer } from '../../src/telemetry/fakes.js';
-import { MemoryFlash } from '../../src/telemetry/memory-flash.js';
-import { ManualTicks, MemoryKeyValue, ScriptedUdp, SeededRandom } from '../../tools/time/fakes.js';
+import { MemoryFlash } from '../harness/memory-flash.js';
+import { FakeClock, FixedRandom, ManualTicks, ManualTimer, MemoryKeyValue, ScriptedUdp, SeededRandom } from '../harness/fakes.js';
 import * as v from '../../src/shared/validate.js';
 import type { HttpExchange, HttpPort } from '../../src/ports.js';
 
@@ -68,7 +67,7 @@ const AWS_ROLE_ALIAS = /^[A-Za-z0-9_=,@-]{1,128}$/;
 function credentialsAccept(thingName: string, roleAlias = 'telemetry-role'): boolean {
   const timer = new ManualTimer();
   try {
-    new CredentialsClient({ http: new SilentHttp(), host: 'c2abc.credentials.iot.us-east-1.amazonaws.com', roleAlias, thingName, clock: new FakeClock(timer), timer, random: new FakeRandom(0) });
+    new CredentialsClient({ http: new SilentHttp(), host: 'c2abc.credentials.iot.us-east-1.amazonaws.com', roleAlias, thingName, clock: new FakeClock(timer), timer, random: new FixedRandom(0) });
     return true;
   } catch (e) {
     if (e instanceof CredentialsError && e.code === 'bad-config') return false;
@@ -90,12 +89,12 @@ const ALLOWED = 'abcxyzABCXYZ0189:_-';
 const FORBIDDEN = ['.', ' ', '/', '=', ',', '@', '+', '#', '\u0000', '\u00e9', '\ud83d\ude00', '\ud800'];
 function generatedName(r: SeededRandom): string {
   const lengths = [0, 1, 2, 8, 64, 127, 128, 129, 200];
-  const n = lengths[r.int(lengths.length)]!;
+  const n = lengths[r.below(lengths.length)]!;
   let s = '';
-  for (let i = 0; i < n; i++) s += ALLOWED[r.int(ALLOWED.length)];
-  if (n > 0 && r.int(3) === 0) {
-    const at = r.int(n);
-    s = s.slice(0, at) + FORBIDDEN[r.int(FORBIDDEN.length)]! + s.slice(at + 1);
+  for (let i = 0; i < n; i++) s += ALLOWED[r.below(ALLOWED.length)];
+  if (n > 0 && r.below(3) === 0) {
+    const at = r.below(n);
+    s = s.slice(0, at) + FORBIDDEN[r.below(FORBIDDEN.length)]! + s.slice(at + 1);
   }
   return s;
 }
@@ -103,8 +102,9 @@ function generatedName(r: SeededRandom): string {
 function agentPorts(strong: boolean, lines: string[]) {
   const ticks = new ManualTicks(1000, 0, 5000);
   const timers = new ManualTimer();
-  const random = new FakeRandom(null, 7);
-  random.strong = strong;
+  // The test decides whether the port claims strength; the bytes are seeded either way.
+  const seeded = new SeededRandom(7);
+  const random = { strong, fill: (bytes: Uint8Array) => seeded.fill(bytes) };
   return {
     ports: {
       ticks,

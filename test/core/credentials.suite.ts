@@ -6,7 +6,7 @@ import type { PortableSuite } from '../harness/portable.js';
 import { CredentialsClient, type CredentialsEvent } from '../../src/credentials/client.js';
 import { CredentialsError } from '../../src/credentials/errors.js';
 import { parseCredentialsResponse, parseIsoUtc } from '../../src/credentials/parse.js';
-import { FakeClock, FakeRandom, ManualTimer } from '../../src/telemetry/fakes.js';
+import { FakeClock, FixedRandom, ManualTimer } from '../harness/fakes.js';
 import type { HttpExchange, HttpPort, HttpRequest, HttpResponse } from '../../src/ports.js';
 // No TextEncoder on Moddable's XS: these suites also run there (hil --target sim).
 import { utf8Bytes, decodeUtf8 as decodeLenient } from '../../src/shared/utf8.js';
@@ -60,7 +60,7 @@ function setup() {
     thingName: 'dev-1',
     clock,
     timer,
-    random: new FakeRandom(0xff),
+    random: new FixedRandom(0xff),
     onEvent: (e) => events.push(e),
   });
   return { timer, clock, http, client, events };
@@ -197,7 +197,7 @@ const suite: PortableSuite = () => [
     name: 'bad configuration is a typed error',
     run(t) {
       const timer = new ManualTimer();
-      const base = { http: new FakeHttp(), host: 'h', clock: new FakeClock(timer), timer, random: new FakeRandom(0) };
+      const base = { http: new FakeHttp(), host: 'h', clock: new FakeClock(timer), timer, random: new FixedRandom(0) };
       t.throws(() => new CredentialsClient({ ...base, roleAlias: 'a/b', thingName: 't' }), isCode('bad-config'));
       t.throws(() => new CredentialsClient({ ...base, roleAlias: 'a', thingName: 't t' }), isCode('bad-config'));
       t.throws(() => new CredentialsClient({ ...base, roleAlias: 'a', thingName: 't', marginMs: 900_000 }), isCode('bad-config'));

@@ -18,7 +18,8 @@
 //   - records come out in increasing sequence order;
 //   - the next sequence number is above every number append ever returned.
 import type { Check, PortableSuite } from '../harness/portable.js';
-import { MemoryFlash } from '../../src/telemetry/memory-flash.js';
+import { SeededRandom } from '../harness/fakes.js';
+import { MemoryFlash } from '../harness/memory-flash.js';
 import { PersistentQueue, RecordRef, type FullPolicy } from '../../src/telemetry/queue.js';
 import { PowerCut, QueueError } from '../../src/telemetry/errors.js';
 
@@ -204,17 +205,10 @@ function everyOffset(t: Check, policy: FullPolicy, appends: number): number {
   return total;
 }
 
-/** xorshift32: a small seeded generator, the same on Node and XS. */
+/** Uniform numbers in [0, 1) from the tests' seeded generator: the same on Node and XS. */
 function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
+  const g = new SeededRandom(seed);
+  return () => g.u32() / 4294967296;
 }
 
 /**

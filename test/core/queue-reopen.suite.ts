@@ -4,14 +4,14 @@
 // are counted as refused (-1, never an exception) and the records stored
 // before the error are still there to deliver after the reopen.
 import type { PortableSuite } from '../harness/portable.js';
-import { MemoryFlash } from '../../src/telemetry/memory-flash.js';
+import { MemoryFlash } from '../harness/memory-flash.js';
 import { PersistentQueue, RecordRef } from '../../src/telemetry/queue.js';
 import { QueueReopener, QUEUE_REOPEN_BASE_MS, QUEUE_REOPEN_CAP_MS } from '../../src/telemetry/queue-reopen.js';
 import { QueueError } from '../../src/telemetry/errors.js';
 import { FlashRegion } from '../../src/agent/flash-region.js';
 import { Agent } from '../../src/agent.js';
-import { ManualTicks, ManualTimers, MemoryKeyValue, ScriptedUdp, SeededRandom } from '../../tools/time/fakes.js';
-import type { FlashPort, HttpExchange, HttpPort, RandomPort } from '../../src/ports.js';
+import { FixedRandom, ManualTicks, ManualTimer, MemoryKeyValue, ScriptedUdp, SeededRandom } from '../harness/fakes.js';
+import type { FlashPort, HttpExchange, HttpPort } from '../../src/ports.js';
 
 type Op = 'read' | 'write' | 'erase';
 
@@ -73,15 +73,6 @@ function drain(q: PersistentQueue): Array<[number, string]> {
 
 const isCode = (code: string) => (e: unknown) => e instanceof QueueError && e.code === code;
 
-/** Full-jitter backoff draws from this port; a fixed byte makes delays predictable. */
-class FixedRandom implements RandomPort {
-  readonly strong = true; // the agent may refuse a weak port; this test is not about randomness
-  constructor(private readonly byte: number) {}
-  fill(bytes: Uint8Array): void {
-    bytes.fill(this.byte);
-  }
-}
-
 /** HTTP that never answers (the agent's deadlines end each exchange). */
 class SilentHttp implements HttpPort {
   requests = 0;
@@ -95,7 +86,7 @@ const SAMPLE_MS = 1000;
 
 function makeAgent(flash: FlashPort) {
   const ticks = new ManualTicks(1000, 0, 5_000);
-  const timers = new ManualTimers(ticks);
+  const timers = new ManualTimer(ticks);
   const logs: string[] = [];
   const seeded = new SeededRandom(7);
   const agent = new Agent(
@@ -171,7 +162,7 @@ const suite: PortableSuite = () => [
   {
     name: 'the reopener retries with capped exponential backoff and reports each attempt',
     run(t) {
-      const timers = new ManualTimers();
+      const timers = new ManualTimer();
       const flash = new FaultyFlash(new MemoryFlash({ blockSize: 256, blockCount: 4 }));
       const attempts: boolean[] = [];
       let reopener: QueueReopener | null = null;

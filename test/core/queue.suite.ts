@@ -3,7 +3,7 @@
 // policies, typed errors that change nothing, and recovery after reopening.
 import type { PortableSuite } from '../harness/portable.js';
 import { crc32 } from '../../src/shared/crc32.js';
-import { MemoryFlash } from '../../src/telemetry/memory-flash.js';
+import { MemoryFlash } from '../harness/memory-flash.js';
 import { PersistentQueue, RecordRef, type QueueOptions } from '../../src/telemetry/queue.js';
 import { QueueError } from '../../src/telemetry/errors.js';
 

@@ -5,7 +5,7 @@
 // no exception leaves a callback and every publish() gets exactly one
 // outcome, within the transport's own deadlines.
 import type { Check, PortableSuite } from '../harness/portable.js';
-import { ManualTimer } from '../../src/telemetry/fakes.js';
+import { ManualTimer, SeededRandom } from '../harness/fakes.js';
 import { HttpsPublishTransport } from '../../src/telemetry/https-transport.js';
 // The transport's default deadline (DEFAULT_PUBLISH_DEADLINE_MS) is the shared one.
 import { DEFAULT_HTTP_DEADLINE_MS as DEFAULT_PUBLISH_DEADLINE_MS } from '../../src/shared/http-deadline.js';
@@ -17,30 +17,11 @@ import { utf8Bytes } from '../../src/shared/utf8.js';
 
 const KINDS = ['ack', 'retry', 'skew', 'expired-token', 'auth', 'local', 'permanent'];
 
-/** xorshift32: the same cases on Node and XS. */
-class Rng {
-  private x: number;
-  constructor(seed: number) {
-    this.x = seed >>> 0 || 1;
-  }
-  u32(): number {
-    this.x ^= this.x << 13;
-    this.x >>>= 0;
-    this.x ^= this.x >>> 17;
-    this.x ^= this.x << 5;
-    this.x >>>= 0;
-    return this.x;
-  }
-  int(n: number): number {
-    return this.u32() % n;
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[this.int(xs.length)]!;
-  }
-  bytes(max: number): Uint8Array {
-    const b = new Uint8Array(this.int(max + 1));
-    for (let i = 0; i < b.length; i++) b[i] = this.int(256);
-    return b;
+/** The tests' seeded generator, with a random-length byte string: the same cases on Node and XS. */
+class Rng extends SeededRandom {
+  /** 0..max random bytes. */
+  randomBytes(max: number): Uint8Array {
+    return this.bytes(this.below(max + 1));
   }
 }
 
@@ -72,7 +53,7 @@ const DATES: unknown[] = ['Sun, 22 Nov 2026 12:00:00 GMT', 'not a date', '', 'Su
 const TEXTS = ['{"message":"Signature expired: x"}', '{"message":"The security token included in the request is expired"}', '{"message":"Forbidden"}', 'RequestTimeTooSkewed', '', '\u00ff\u00fe'];
 
 function randomHeaders(r: Rng): unknown {
-  switch (r.int(6)) {
+  switch (r.below(6)) {
     case 0:
       return [];
     case 1:
@@ -89,9 +70,9 @@ function randomHeaders(r: Rng): unknown {
 }
 
 function randomBody(r: Rng): unknown {
-  switch (r.int(5)) {
+  switch (r.below(5)) {
     case 0:
-      return r.bytes(700);
+      return r.randomBytes(700);
     case 1:
       return utf8Bytes(r.pick(TEXTS));
     case 2:
@@ -102,7 +83,7 @@ function randomBody(r: Rng): unknown {
 }
 
 function randomResponse(r: Rng): HttpResponse {
-  if (r.int(20) === 0) return r.pick([null, 7, 'x']) as unknown as HttpResponse;
+  if (r.below(20) === 0) return r.pick([null, 7, 'x']) as unknown as HttpResponse;
   return { status: r.pick(STATUSES), headers: randomHeaders(r), body: randomBody(r) } as unknown as HttpResponse;
 }
 
@@ -128,7 +109,7 @@ function httpProperty(t: Check, seed: number, cases: number): void {
           break;
         case 1: // answers twice
           call(cb, null, randomResponse(r));
-          call(cb, r.int(2) === 0 ? new Error('ECONNRESET') : null, randomResponse(r));
+          call(cb, r.below(2) === 0 ? new Error('ECONNRESET') : null, randomResponse(r));
           break;
         case 2: // fails
           call(cb, new Error('ECONNRESET'), null);
@@ -136,12 +117,12 @@ function httpProperty(t: Check, seed: number, cases: number): void {
         case 3: // the port throws
           throw new Error('socket');
         case 4: // answers nothing, or neither error nor response
-          if (r.int(2) === 0) call(cb, null, null);
+          if (r.below(2) === 0) call(cb, null, null);
           break;
         default: // answers later (maybe after the deadline)
           late.push(cb);
       }
-      return r.int(4) === 0 ? (undefined as unknown as { cancel(): void }) : { cancel: () => void 0 };
+      return r.below(4) === 0 ? (undefined as unknown as { cancel(): void }) : { cancel: () => void 0 };
     },
   };
   const transport = new HttpsPublishTransport({ http, signer: { signPublish: () => ({ path: '/topics/t?qos=1', headers: [['host', 'h']] }), presignMqtt: () => '' }, host: 'h', clock, timer });
@@ -150,7 +131,7 @@ function httpProperty(t: Check, seed: number, cases: number): void {
   let bad = 0;
   let firstBad = '';
   for (let i = 0; i < cases; i++) {
-    behaviour = r.int(7);
+    behaviour = r.below(7);
     const outcomes: SendOutcome[] = [];
     try {
       transport.publish('t', body, 2, auth, (o) => outcomes.push(o));
@@ -158,16 +139,16 @@ function httpProperty(t: Check, seed: number, cases: number): void {
       escaped++;
     }
     // Late answers of this and earlier publishes, at random times around the deadline.
-    timer.advance(r.int(2) === 0 ? r.int(100) : DEFAULT_PUBLISH_DEADLINE_MS - 50 + r.int(100));
-    while (late.length > 0 && r.int(3) !== 0) call(late.shift()!, r.int(3) === 0 ? new Error('late') : null, randomResponse(r));
+    timer.advance(r.below(2) === 0 ? r.below(100) : DEFAULT_PUBLISH_DEADLINE_MS - 50 + r.below(100));
+    while (late.length > 0 && r.below(3) !== 0) call(late.shift()!, r.below(3) === 0 ? new Error('late') : null, randomResponse(r));
     timer.advance(DEFAULT_PUBLISH_DEADLINE_MS);
     if (outcomes.length !== 1 || KINDS.indexOf(outcomes[0]!.kind) < 0) {
       bad++;
       if (firstBad === '') firstBad = `case ${i} (behaviour ${behaviour}): ${JSON.stringify(outcomes)}`;
     }
   }
-  t.equal(escaped, 0, 'no exception escaped a callback or publish()');
-  t.equal(bad, 0, `every publish got exactly one outcome ${firstBad}`);
+  t.equal(escaped, 0, `no exception escaped a callback or publish() (seed ${seed})`);
+  t.equal(bad, 0, `every publish got exactly one outcome (seed ${seed}) ${firstBad}`);
   t.ok(clock.votes > 0, 'well-formed Date headers were still voted');
 }
 
@@ -212,10 +193,10 @@ function wsProperty(t: Check, seed: number, cases: number): void {
         escaped++;
       }
     };
-    const steps = 4 + r.int(24);
+    const steps = 4 + r.below(24);
     for (let s = 0; s < steps; s++) {
-      const h = ws.handlers.length > 0 ? (r.int(5) === 0 ? r.pick(ws.handlers) : ws.handlers[ws.handlers.length - 1]!) : null;
-      switch (r.int(10)) {
+      const h = ws.handlers.length > 0 ? (r.below(5) === 0 ? r.pick(ws.handlers) : ws.handlers[ws.handlers.length - 1]!) : null;
+      switch (r.below(10)) {
         case 0: {
           const id = counts.length;
           counts.push(0);
@@ -231,24 +212,24 @@ function wsProperty(t: Check, seed: number, cases: number): void {
           if (h !== null) guard(() => h.onMessage(hex(r.pick(FRAMES))));
           break;
         case 4:
-          if (h !== null) guard(() => h.onMessage(r.int(8) === 0 ? (null as unknown as Uint8Array) : r.bytes(12)));
+          if (h !== null) guard(() => h.onMessage(r.below(8) === 0 ? (null as unknown as Uint8Array) : r.randomBytes(12)));
           break;
         case 5:
-          if (h !== null) guard(() => h.onClose(r.int(2) === 0 ? null : new Error('reset')));
+          if (h !== null) guard(() => h.onClose(r.below(2) === 0 ? null : new Error('reset')));
           break;
         case 6:
-          ws.sendThrows = r.int(3) === 0;
-          ws.connectThrows = r.int(4) === 0;
-          ws.closeThrows = r.int(4) === 0;
+          ws.sendThrows = r.below(3) === 0;
+          ws.connectThrows = r.below(4) === 0;
+          ws.closeThrows = r.below(4) === 0;
           break;
         case 7:
-          guard(() => timer.advance(r.int(4000)));
+          guard(() => timer.advance(r.below(4000)));
           break;
         case 8:
-          if (r.int(4) === 0) guard(() => transport.close());
+          if (r.below(4) === 0) guard(() => transport.close());
           break;
         default:
-          guard(() => timer.advance(r.int(50)));
+          guard(() => timer.advance(r.below(50)));
       }
     }
     // Every wait is bounded: after the longest one, nothing is still pending without close().
@@ -261,8 +242,8 @@ function wsProperty(t: Check, seed: number, cases: number): void {
       if (firstBad === '') firstBad = `case ${i}: outcomes per publish ${JSON.stringify(counts)} (${waiting} unanswered before close)`;
     }
   }
-  t.equal(escaped, 0, 'no exception escaped a handler, a timer or publish()');
-  t.equal(bad, 0, `every publish got exactly one outcome within the transport's deadlines ${firstBad}`);
+  t.equal(escaped, 0, `no exception escaped a handler, a timer or publish() (seed ${seed})`);
+  t.equal(bad, 0, `every publish got exactly one outcome within the transport's deadlines (seed ${seed}) ${firstBad}`);
 }
 
 const suite: PortableSuite = () => [

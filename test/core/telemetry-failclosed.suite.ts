@@ -9,8 +9,8 @@
 //   uploader and loses no record;
 // - the HTTPS publish has a deadline kept by the core's timer, cancelled at the port.
 import type { Check, PortableSuite } from '../harness/portable.js';
-import { FakeClock, FakeRandom, ManualTimer } from '../../src/telemetry/fakes.js';
-import { MemoryFlash } from '../../src/telemetry/memory-flash.js';
+import { FakeClock, FixedRandom, ManualTimer } from '../harness/fakes.js';
+import { MemoryFlash } from '../harness/memory-flash.js';
 import { PersistentQueue, type RecordRef, type QueueStats } from '../../src/telemetry/queue.js';
 import { QueueError } from '../../src/telemetry/errors.js';
 import { Uploader } from '../../src/telemetry/uploader.js';
@@ -193,7 +193,7 @@ function checkQueueFault(t: Check, op: string): void {
     clock,
     credentials: new FakeCredentials(new TemporaryCredentials('ASIAEXAMPLEEXAMPLE01', SECRET, 'token', WALL + 3_600_000)),
     timer,
-    random: new FakeRandom(0xff),
+    random: new FixedRandom(0xff),
     healthIntervalMs: 0,
     holdRetryCapMs: 4000,
   });
@@ -324,7 +324,7 @@ const suite: PortableSuite = () => [
         clock,
         credentials: creds,
         timer,
-        random: new FakeRandom(0xff),
+        random: new FixedRandom(0xff),
         healthIntervalMs: 0,
         holdRetryBaseMs: 1000,
         holdRetryCapMs: 8000,

@@ -5,7 +5,7 @@
 import type { PortableSuite } from '../harness/portable.js';
 import { classifyHttpAnswer } from '../../src/telemetry/http-status.js';
 import { HttpsPublishTransport } from '../../src/telemetry/https-transport.js';
-import { FakeClock, ManualTimer } from '../../src/telemetry/fakes.js';
+import { FakeClock, ManualTimer } from '../harness/fakes.js';
 import type { SendOutcome } from '../../src/telemetry/deps.js';
 import type { HttpRequest, HttpResponse } from '../../src/ports.js';
 // No TextEncoder on Moddable's XS: these suites also run there (hil --target sim).

@@ -4,7 +4,7 @@
 // refusal codes, malformed input. Broker bytes are hand-written from the
 // MQTT 3.1.1 spec.
 import type { PortableSuite } from '../harness/portable.js';
-import { ManualTimer } from '../../src/telemetry/fakes.js';
+import { ManualTimer } from '../harness/fakes.js';
 import { MqttWsTransport } from '../../src/telemetry/mqtt-transport.js';
 import { MqttDecoder, type MqttPacket } from '../../src/telemetry/mqtt-codec.js';
 import type { SendOutcome } from '../../src/telemetry/deps.js';

@@ -5,8 +5,8 @@
 // letter, at-least-once delivery with duplicates only after unacknowledged
 // publishes.
 import type { Check, PortableSuite } from '../harness/portable.js';
-import { FakeClock, FakeRandom, ManualTimer } from '../../src/telemetry/fakes.js';
-import { MemoryFlash } from '../../src/telemetry/memory-flash.js';
+import { FakeClock, FixedRandom, ManualTimer } from '../harness/fakes.js';
+import { MemoryFlash } from '../harness/memory-flash.js';
 import { PersistentQueue } from '../../src/telemetry/queue.js';
 import { Uploader, type UploaderOptions } from '../../src/telemetry/uploader.js';
 import type { PublishTransport, SendAuth, SendOutcome } from '../../src/telemetry/deps.js';
@@ -85,7 +85,7 @@ function setup(script: (call: Call, index: number) => SendOutcome, options: Part
     clock,
     credentials: creds,
     timer,
-    random: new FakeRandom(0xff),
+    random: new FixedRandom(0xff),
     healthIntervalMs: 0,
     healthStream: 'telemetry',
     ...options,
@@ -175,7 +175,7 @@ const suite: PortableSuite = () => [
       t.equal(delays[11], Math.floor(300_000 * (0xffffffff / 4294967296)), 'capped at 5 min');
       t.equal(e.up.health().retried, e.transport.calls.length);
       t.equal(e.up.health().queueDepth, 1, 'nothing dropped');
-      const zero = setup(() => ({ kind: 'retry', reason: 'network' }), { random: new FakeRandom(0x00) });
+      const zero = setup(() => ({ kind: 'retry', reason: 'network' }), { random: new FixedRandom(0x00) });
       zero.up.append('telemetry', text('{}'));
       zero.timer.delays.length = 0;
       zero.up.start();

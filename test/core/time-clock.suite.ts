@@ -6,7 +6,7 @@ import { SecureClock, type SecureClockOptions } from '../../src/time/secure-cloc
 import { TimeError } from '../../src/time/errors.js';
 import { parseHttpDate } from '../../src/time/http-date.js';
 import { FLOOR_KEY } from '../../src/time/trusted-floor.js';
-import { ManualTicks, MemoryKeyValue, SeededRandom } from '../../tools/time/fakes.js';
+import { ManualTicks, MemoryKeyValue, SeededRandom } from '../harness/fakes.js';
 
 /** 2026-01-01T00:00:00Z */
 const FLOOR_2026 = 1_767_225_600_000;
@@ -154,14 +154,14 @@ const suite: PortableSuite = () => [
       const rng = new SeededRandom(0xb0d);
       for (let trial = 0; trial < 20; trial++) {
         const { ticks, clock } = make({ maxBoundMs: 1e9, voidAfterMs: 1e12, syncedForMs: 1e12 });
-        sync(clock, ticks, rng.int(100));
+        sync(clock, ticks, rng.below(100));
         let last = clock.now().bound;
         for (let i = 0; i < 50; i++) {
-          const op = rng.int(3);
-          if (op === 0) ticks.raw += rng.int(1e6);
+          const op = rng.below(3);
+          if (op === 0) ticks.raw += rng.below(1e6);
           else if (op === 1) {
             clock.beginSleep();
-            ticks.raw += rng.int(1e5);
+            ticks.raw += rng.below(1e5);
             clock.endSleep();
           }
           const b = clock.now().bound;
@@ -177,24 +177,24 @@ const suite: PortableSuite = () => [
       const rng = new SeededRandom(0xd21f7);
       for (let trial = 0; trial < 30; trial++) {
         const { ticks, clock } = make({ maxBoundMs: 1e9, voidAfterMs: 1e12 });
-        const rho = (rng.next() * 2 - 1) * 50e-6; // true rate error, |rho| <= 50 ppm
+        const rho = ((rng.u32() / 2 ** 32) * 2 - 1) * 50e-6; // true rate error, |rho| <= 50 ppm
         let trueElapsed = 0;
         const trueWall = (): number => WALL0 + trueElapsed;
         // a sample: true wall at this mono lies in [w - e1, w + e2]
         const sample = (name: string): void => {
-          const e1 = rng.int(50);
-          const e2 = rng.int(50);
+          const e1 = rng.below(50);
+          const e2 = rng.below(50);
           clock.addSample(name, trueWall() - ticks.raw - e1, trueWall() - ticks.raw + e2, ticks.raw);
         };
         sample('a');
         sample('b');
         clock.select();
         for (let i = 0; i < 30; i++) {
-          const dt = rng.int(3_600_000);
+          const dt = rng.below(3_600_000);
           trueElapsed += dt;
           ticks.raw += dt * (1 + rho);
-          if (rng.next() < 0.2) {
-            sample(rng.next() < 0.5 ? 'a' : 'b');
+          if (rng.chance(0.2)) {
+            sample(rng.chance(0.5) ? 'a' : 'b');
             clock.select();
           }
           const r = clock.now();

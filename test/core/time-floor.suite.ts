@@ -8,7 +8,7 @@ import type { PortableSuite } from '../harness/portable.js';
 import { SecureClock, type SecureClockOptions } from '../../src/time/secure-clock.js';
 import { FLOOR_KEY } from '../../src/time/trusted-floor.js';
 import { SntpClient, type ServerOutcome } from '../../src/time/sntp-client.js';
-import { ManualTicks, ManualTimers, MemoryKeyValue, ScriptedUdp, SeededRandom, buildReply } from '../../tools/time/fakes.js';
+import { ManualTicks, ManualTimer, MemoryKeyValue, ScriptedUdp, SeededRandom, buildReply } from '../harness/fakes.js';
 
 /** True wall time at monotonic 0: 2027-01-15T08:00:00Z. */
 const WALL0 = 1_800_000_000_000;
@@ -45,7 +45,7 @@ function syncAt(clock: SecureClock, ticks: ManualTicks, trueMs: number, halfMs: 
 
 interface Rig {
   ticks: ManualTicks;
-  timers: ManualTimers;
+  timers: ManualTimer;
   clock: SecureClock;
   client: SntpClient;
 }
@@ -53,7 +53,7 @@ interface Rig {
 /** SNTP servers 10 ms away each direction; server i is `shifts[i]` ms off true time. */
 function sntpRig(shifts: number[], store: MemoryKeyValue): Rig {
   const ticks = new ManualTicks(1000, 0, 0);
-  const timers = new ManualTimers(ticks);
+  const timers = new ManualTimer(ticks);
   const udp = new ScriptedUdp();
   const clock = new SecureClock({ ticks, buildTimeMs: BUILD, store });
   const servers = shifts.map((_, i) => ({ address: `127.0.0.${i + 2}`, port: 123 }));

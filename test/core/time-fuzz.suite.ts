@@ -7,7 +7,7 @@
 import type { PortableSuite } from '../harness/portable.js';
 import { SecureClock } from '../../src/time/secure-clock.js';
 import { SntpClient, type ServerOutcome } from '../../src/time/sntp-client.js';
-import { ManualTicks, ManualTimers, ScriptedUdp, SeededRandom, buildReply, type ScriptedSocket } from '../../tools/time/fakes.js';
+import { ManualTicks, ManualTimer, ScriptedUdp, SeededRandom, buildReply, type ScriptedSocket } from '../harness/fakes.js';
 
 /** True wall time at monotonic 0: 2027-01-15T08:00:00Z. */
 const WALL0 = 1_800_000_000_000;
@@ -33,15 +33,15 @@ function oracleDateMs(value: unknown): number | null {
 
 function mutateText(rng: SeededRandom, text: string): string {
   let s = text;
-  const edits = 1 + rng.int(3);
+  const edits = 1 + rng.below(3);
   for (let e = 0; e < edits; e++) {
-    const at = rng.int(s.length + 1);
-    const op = rng.int(7);
-    if (op === 0) s = s.slice(0, at) + String.fromCharCode(rng.int(0x10000)) + s.slice(at + 1);
+    const at = rng.below(s.length + 1);
+    const op = rng.below(7);
+    if (op === 0) s = s.slice(0, at) + String.fromCharCode(rng.below(0x10000)) + s.slice(at + 1);
     else if (op === 1) s = s.slice(0, at) + s.slice(at + 1);
-    else if (op === 2) s = s.slice(0, at) + String.fromCharCode(32 + rng.int(95)) + s.slice(at);
+    else if (op === 2) s = s.slice(0, at) + String.fromCharCode(32 + rng.below(95)) + s.slice(at);
     else if (op === 3) s = s.slice(0, at);
-    else if (op === 4) s = s.slice(0, at) + String.fromCharCode(48 + rng.int(10)) + s.slice(at + 1);
+    else if (op === 4) s = s.slice(0, at) + String.fromCharCode(48 + rng.below(10)) + s.slice(at + 1);
     else if (op === 5) s = s + s;
     else s = s.toLowerCase();
   }
@@ -50,33 +50,33 @@ function mutateText(rng: SeededRandom, text: string): string {
 
 function randomText(rng: SeededRandom): string {
   let s = '';
-  const n = rng.int(40);
-  for (let i = 0; i < n; i++) s += String.fromCharCode(rng.next() < 0.8 ? 32 + rng.int(95) : rng.int(0x10000));
+  const n = rng.below(40);
+  for (let i = 0; i < n; i++) s += String.fromCharCode(rng.chance(0.8) ? 32 + rng.below(95) : rng.below(0x10000));
   return s;
 }
 
 const ODD_VALUES: readonly unknown[] = [null, undefined, 0, NaN, 1e300, true, {}, [], ['Date'], { toString: () => 'Fri, 15 Jan 2027 08:00:00 GMT' }];
 
 function randomHeaders(rng: SeededRandom, floorMs: number): unknown {
-  const roll = rng.int(20);
-  if (roll === 0) return ODD_VALUES[rng.int(ODD_VALUES.length)];
-  if (roll === 1) return new Array(200 + rng.int(200)).fill(['X-Pad', 'y']);
+  const roll = rng.below(20);
+  if (roll === 0) return ODD_VALUES[rng.below(ODD_VALUES.length)];
+  if (roll === 1) return new Array(200 + rng.below(200)).fill(['X-Pad', 'y']);
   const list: unknown[] = [];
-  const extra = rng.int(4);
-  for (let i = 0; i < extra; i++) list.push([rng.next() < 0.5 ? 'Server' : randomText(rng), randomText(rng)]);
-  const valid = new Date(floorMs - 2 * DAY_MS + rng.int(4 * DAY_MS)).toUTCString();
-  const kind = rng.int(10);
+  const extra = rng.below(4);
+  for (let i = 0; i < extra; i++) list.push([rng.chance(0.5) ? 'Server' : randomText(rng), randomText(rng)]);
+  const valid = new Date(floorMs - 2 * DAY_MS + rng.below(4 * DAY_MS)).toUTCString();
+  const kind = rng.below(10);
   let value: unknown;
   if (kind < 3) value = valid;
   else if (kind < 7) value = mutateText(rng, valid);
   else if (kind < 8) value = randomText(rng);
-  else value = ODD_VALUES[rng.int(ODD_VALUES.length)];
-  const name = rng.next() < 0.9 ? (rng.next() < 0.5 ? 'Date' : 'date') : mutateText(rng, 'Date');
-  const entry = rng.next() < 0.95 ? [name, value] : rng.next() < 0.5 ? [name] : [name, value, 'x'];
-  list.splice(rng.int(list.length + 1), 0, entry);
-  if (rng.next() < 0.05) list.push(['Age', '3']);
-  if (rng.next() < 0.05) list.push([rng.next() < 0.5 ? 'Date' : 'DATE', valid]);
-  if (rng.next() < 0.03) list.push(ODD_VALUES[rng.int(ODD_VALUES.length)]);
+  else value = ODD_VALUES[rng.below(ODD_VALUES.length)];
+  const name = rng.chance(0.9) ? (rng.chance(0.5) ? 'Date' : 'date') : mutateText(rng, 'Date');
+  const entry = rng.chance(0.95) ? [name, value] : rng.chance(0.5) ? [name] : [name, value, 'x'];
+  list.splice(rng.below(list.length + 1), 0, entry);
+  if (rng.chance(0.05)) list.push(['Age', '3']);
+  if (rng.chance(0.05)) list.push([rng.chance(0.5) ? 'Date' : 'DATE', valid]);
+  if (rng.chance(0.03)) list.push(ODD_VALUES[rng.below(ODD_VALUES.length)]);
   return list;
 }
 
@@ -99,7 +99,7 @@ function oracleVote(headers: unknown): number | null {
 
 interface SntpRig {
   ticks: ManualTicks;
-  timers: ManualTimers;
+  timers: ManualTimer;
   clock: SecureClock;
   client: SntpClient;
   /** Calls made into a socket's onReceive (what the client had to handle). */
@@ -116,7 +116,7 @@ type Datagram = { bytes: unknown; address: string; port: number };
 
 function sntpRig(makeDatagrams: (req: Uint8Array, address: string, port: number, trueNowMs: number) => Datagram[], rng: SeededRandom): SntpRig {
   const ticks = new ManualTicks(1000, 0, 0);
-  const timers = new ManualTimers(ticks);
+  const timers = new ManualTimer(ticks);
   const udp = new ScriptedUdp();
   const clock = new SecureClock({ ticks, buildTimeMs: BUILD });
   const client = new SntpClient({ udp, timers, random: new SeededRandom(5), clock, servers: SERVERS, attempts: 2, timeoutMs: 500, retryJitterMs: 50 });
@@ -129,7 +129,7 @@ function sntpRig(makeDatagrams: (req: Uint8Array, address: string, port: number,
         if (!handler) return;
         r.handled++;
         handler(g.bytes as Uint8Array, g.address, g.port);
-      }, 1 + rng.int(700));
+      }, 1 + rng.below(700));
     }
   };
   return r;
@@ -165,8 +165,8 @@ const suite: PortableSuite = () => [
       let accepted = 0;
       for (let i = 0; i < DATE_CASES; i++) {
         const headers = randomHeaders(rng, clock.floor.floorMs);
-        const sent = rng.next() < 0.9 ? ticks.raw - rng.int(500) : ODD_VALUES[rng.int(ODD_VALUES.length)];
-        const source = rng.next() < 0.9 ? `s${rng.int(3)}` : (ODD_VALUES[rng.int(ODD_VALUES.length)] as string);
+        const sent = rng.chance(0.9) ? ticks.raw - rng.below(500) : ODD_VALUES[rng.below(ODD_VALUES.length)];
+        const source = rng.chance(0.9) ? `s${rng.below(3)}` : (ODD_VALUES[rng.below(ODD_VALUES.length)] as string);
         const floorBefore = clock.floor.floorMs;
         let verdict: string;
         try {
@@ -207,25 +207,25 @@ const suite: PortableSuite = () => [
       const r = sntpRig((req, address, port, trueNowMs) => {
         const valid = buildReply(req, { receiveMs: trueNowMs + 10, transmitMs: trueNowMs + 12 });
         const out: Datagram[] = [];
-        const n = 1 + rng.int(4);
+        const n = 1 + rng.below(4);
         for (let i = 0; i < n; i++) {
-          const kind = rng.int(7);
+          const kind = rng.below(7);
           if (kind === 0) {
-            const b = new Uint8Array(rng.int(120));
+            const b = new Uint8Array(rng.below(120));
             rng.fill(b);
             out.push({ bytes: b, address, port });
-          } else if (kind === 1) out.push({ bytes: valid, address, port: port + 1 + rng.int(100) });
-          else if (kind === 2) out.push({ bytes: valid, address: rng.next() < 0.5 ? '127.0.0.99' : '', port });
-          else if (kind === 3) out.push({ bytes: valid.slice(0, rng.int(48)), address, port });
+          } else if (kind === 1) out.push({ bytes: valid, address, port: port + 1 + rng.below(100) });
+          else if (kind === 2) out.push({ bytes: valid, address: rng.chance(0.5) ? '127.0.0.99' : '', port });
+          else if (kind === 3) out.push({ bytes: valid.slice(0, rng.below(48)), address, port });
           else if (kind === 4) {
-            const big = new Uint8Array(huge++ % 100 === 0 ? 70_000 : 49 + rng.int(600));
+            const big = new Uint8Array(huge++ % 100 === 0 ? 70_000 : 49 + rng.below(600));
             big.set(valid);
             out.push({ bytes: big, address, port });
-          } else if (kind === 5) out.push({ bytes: odd[rng.int(odd.length)], address, port });
+          } else if (kind === 5) out.push({ bytes: odd[rng.below(odd.length)], address, port });
           else {
             // A well-formed reply whose origin is not our nonce (an off-path forger).
             const forged = valid.slice();
-            for (let k = 24; k < 32; k++) forged[k] = rng.int(256);
+            for (let k = 24; k < 32; k++) forged[k] = rng.below(256);
             out.push({ bytes: forged, address, port });
           }
         }
@@ -250,11 +250,11 @@ const suite: PortableSuite = () => [
         const liar = address !== SERVERS[0]!.address;
         const base = trueNowMs + (liar ? 365 * DAY_MS : 0);
         const out: Datagram[] = [];
-        const n = 1 + rng.int(3);
+        const n = 1 + rng.below(3);
         for (let i = 0; i < n; i++) {
           const b = buildReply(req, { receiveMs: base + 10, transmitMs: base + 12 });
-          const flips = rng.int(4);
-          for (let k = 0; k < flips; k++) b[rng.int(48)]! ^= 1 << rng.int(8);
+          const flips = rng.below(4);
+          for (let k = 0; k < flips; k++) b[rng.below(48)]! ^= 1 << rng.below(8);
           out.push({ bytes: b, address, port });
         }
         return out;

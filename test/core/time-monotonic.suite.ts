@@ -3,7 +3,7 @@
 import type { PortableSuite } from '../harness/portable.js';
 import { MonotonicClock } from '../../src/time/monotonic.js';
 import { TimeError } from '../../src/time/errors.js';
-import { ManualTicks, SeededRandom } from '../../tools/time/fakes.js';
+import { ManualTicks, SeededRandom } from '../harness/fakes.js';
 
 const TWO_32 = 4294967296;
 
@@ -102,23 +102,23 @@ const suite: PortableSuite = () => [
     run(t) {
       const rng = new SeededRandom(0x7153);
       for (let trial = 0; trial < 40; trial++) {
-        const bits = [0, 16, 32, 53][rng.int(4)]!;
+        const bits = [0, 16, 32, 53][rng.below(4)]!;
         const range = bits ? 2 ** bits : 0;
-        const start = range ? rng.int(range) : rng.int(1e9);
+        const start = range ? rng.below(range) : rng.below(1e9);
         const ticks = new ManualTicks(1000, bits, start);
         const mono = new MonotonicClock(ticks);
         let expected = 0;
         let backwards = 0;
         let last = 0;
         for (let i = 0; i < 60; i++) {
-          if (rng.next() < 0.1) {
+          if (rng.chance(0.1)) {
             // backwards by 1 .. 1000 ticks
-            const back = 1 + rng.int(1000);
+            const back = 1 + rng.below(1000);
             ticks.raw = range && ticks.raw < back ? ticks.raw + (range - back) : ticks.raw - back;
             backwards++;
           } else {
             const limit = range ? Math.min(range / 2 - 1, 1e7) : 1e7;
-            const step = rng.int(limit);
+            const step = rng.below(limit);
             // (raw + step) mod range without forming a sum above 2^53
             ticks.raw = range && ticks.raw >= range - step ? ticks.raw - (range - step) : ticks.raw + step;
             expected += step;

@@ -6,7 +6,7 @@ import { encodeRequest, parseReply, NtpReply, type ReplyVerdict } from '../../sr
 import { ntpToUnixMs } from '../../src/time/ntp-era.js';
 import { SecureClock } from '../../src/time/secure-clock.js';
 import { SntpClient, type ServerOutcome } from '../../src/time/sntp-client.js';
-import { ManualTicks, ManualTimers, ScriptedUdp, SeededRandom, buildReply, type ReplySpec, type ScriptedSocket } from '../../tools/time/fakes.js';
+import { ManualTicks, ManualTimer, ScriptedUdp, SeededRandom, buildReply, type ReplySpec, type ScriptedSocket } from '../harness/fakes.js';
 
 /** 2026-01-01T00:00:00Z */
 const FLOOR_2026 = 1_767_225_600_000;
@@ -31,7 +31,7 @@ const T = { receiveMs: WALL0, transmitMs: WALL0 + 1 };
 
 interface Rig {
   ticks: ManualTicks;
-  timers: ManualTimers;
+  timers: ManualTimer;
   udp: ScriptedUdp;
   clock: SecureClock;
   client: SntpClient;
@@ -51,7 +51,7 @@ function honest(extra: Partial<ReplySpec> = {}, shiftMs = 0): Behaviour {
 
 function rig(behaviours: Behaviour[], options: { attempts?: number; floorMs?: number; wall0?: number } = {}): Rig {
   const ticks = new ManualTicks(1000, 0, 0);
-  const timers = new ManualTimers(ticks);
+  const timers = new ManualTimer(ticks);
   const udp = new ScriptedUdp();
   const clock = new SecureClock({ ticks, buildTimeMs: options.floorMs ?? FLOOR_2026 });
   const servers = behaviours.map((_, i) => ({ address: `127.0.0.${i + 2}`, port: 123 }));
@@ -164,7 +164,7 @@ const suite: PortableSuite = () => [
       const buf = new Uint8Array(100);
       for (let i = 0; i < 2000; i++) {
         rng.fill(buf);
-        const v = parseReply(buf, rng.int(101), NONCE, FLOOR_2026, 1500, out);
+        const v = parseReply(buf, rng.below(101), NONCE, FLOOR_2026, 1500, out);
         t.ok(v !== 'ok', `garbage ${i} accepted`);
       }
     },
@@ -320,7 +320,7 @@ const suite: PortableSuite = () => [
             big.set(good);
             socket.deliver(big, address, port);
             for (let i = 0; i < 50; i++) {
-              const g = new Uint8Array(rng.int(120));
+              const g = new Uint8Array(rng.below(120));
               rng.fill(g);
               socket.deliver(g, address, port);
             }

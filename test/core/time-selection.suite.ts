@@ -2,7 +2,7 @@
 // checked against a brute-force oracle (coverage counted at every endpoint).
 import type { PortableSuite } from '../harness/portable.js';
 import { MAX_SELECTION_SOURCES, Selection } from '../../src/time/selection.js';
-import { SeededRandom } from '../../tools/time/fakes.js';
+import { SeededRandom } from '../harness/fakes.js';
 
 function sel(intervals: Array<[number, number]>): Selection {
   const s = new Selection();
@@ -79,21 +79,21 @@ const suite: PortableSuite = () => [
       const rng = new SeededRandom(0x5e1ec7);
       let successes = 0;
       for (let trial = 0; trial < 400; trial++) {
-        const n = 1 + rng.int(9);
-        const truth = rng.int(1_000_000);
-        const honestCount = rng.next() < 0.7 ? Math.floor(n / 2) + 1 + rng.int(n - Math.floor(n / 2)) : rng.int(n + 1);
+        const n = 1 + rng.below(9);
+        const truth = rng.below(1_000_000);
+        const honestCount = rng.chance(0.7) ? Math.floor(n / 2) + 1 + rng.below(n - Math.floor(n / 2)) : rng.below(n + 1);
         const intervals: Array<[number, number]> = [];
         for (let i = 0; i < n; i++) {
           if (i < honestCount) {
-            const lo = truth - rng.int(1000);
-            intervals.push([lo, truth + rng.int(1000)]);
+            const lo = truth - rng.below(1000);
+            intervals.push([lo, truth + rng.below(1000)]);
           } else {
-            const c = truth + (rng.next() < 0.5 ? -1 : 1) * rng.int(5000);
-            const w = rng.int(2000);
+            const c = truth + (rng.chance(0.5) ? -1 : 1) * rng.below(5000);
+            const w = rng.below(2000);
             intervals.push([c - w, c + w]);
           }
         }
-        const minSources = 1 + rng.int(3);
+        const minSources = 1 + rng.below(3);
         const s = sel(intervals);
         const ok = s.select(minSources);
         const need = Math.max(Math.floor(n / 2) + 1, minSources);
@@ -104,7 +104,9 @@ const suite: PortableSuite = () => [
         successes++;
         t.ok(cover(intervals, s.low) * 2 > n && cover(intervals, s.high) * 2 > n, `trial ${trial}: both ends covered by a strict majority`);
         t.ok(s.agreeing >= need, `trial ${trial}: agreeing ${s.agreeing} >= ${need}`);
-        if (honestCount * 2 > n) t.ok(s.low <= truth && truth <= s.high, `trial ${trial}: honest majority -> truth inside`);
+        // Truth is guaranteed inside only when the honest sources alone meet the requirement: with
+        // minSources above the honest count, honest sources and a falseticker may agree elsewhere.
+        if (honestCount >= need) t.ok(s.low <= truth && truth <= s.high, `trial ${trial}: honest sources meet the requirement -> truth inside`);
       }
       t.ok(successes > 100, `enough successful selections to mean something (${successes})`);
     },

@@ -6,10 +6,9 @@
 import type { PortableSuite } from '../harness/portable.js';
 import { HttpsPublishTransport } from '../../src/telemetry/https-transport.js';
 import { MqttWsTransport } from '../../src/telemetry/mqtt-transport.js';
-import { FakeClock, ManualTimer } from '../../src/telemetry/fakes.js';
 import { SecureClock } from '../../src/time/secure-clock.js';
 import type { HttpResponse, WebSocketHandlers, WebSocketPort } from '../../src/ports.js';
-import { ManualTicks } from '../../tools/time/fakes.js';
+import { FakeClock, ManualTicks, ManualTimer } from '../harness/fakes.js';
 
 const creds = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token', expirationMs: 0 };
 const signer = {

@@ -5,14 +5,14 @@ import type { PortableSuite } from '../harness/portable.js';
 import { SecureClock } from '../../src/time/secure-clock.js';
 import { SntpClient } from '../../src/time/sntp-client.js';
 import { TimeSync } from '../../src/time/time-sync.js';
-import { ManualTicks, ManualTimers, ScriptedUdp, SeededRandom, buildReply } from '../../tools/time/fakes.js';
+import { ManualTicks, ManualTimer, ScriptedUdp, SeededRandom, buildReply } from '../harness/fakes.js';
 
 const FLOOR_2026 = 1_767_225_600_000;
 const WALL0 = 1_800_000_000_000;
 
 interface World {
   ticks: ManualTicks;
-  timers: ManualTimers;
+  timers: ManualTimer;
   udp: ScriptedUdp;
   clock: SecureClock;
   sync: TimeSync;
@@ -23,7 +23,7 @@ interface World {
 
 function world(pollIntervalMs: number): World {
   const ticks = new ManualTicks(1000, 0, 0);
-  const timers = new ManualTimers(ticks);
+  const timers = new ManualTimer(ticks);
   const udp = new ScriptedUdp();
   const clock = new SecureClock({ ticks, buildTimeMs: FLOOR_2026 });
   const servers = [2, 3, 4].map((n) => ({ address: `127.0.0.${n}`, port: 123 }));

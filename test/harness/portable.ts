@@ -3,7 +3,7 @@
 // A portable suite is a function from host-provided data (vectors read by the
 // Node side, since XS has no file system) to a list of named cases. On Node
 // each case becomes a node:test test; on XS the cases run inside the engine
-// and report back through issueCommand (see tools/xs/suite-runner.ts).
+// and report back through issueCommand (see test/harness/xs-suite-runner.ts).
 
 export interface Check {
   ok(value: unknown, message?: string): void;

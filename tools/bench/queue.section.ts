@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MemoryFlash } from '../../src/telemetry/memory-flash.js';
+import { MemoryFlash } from '../../test/harness/memory-flash.js';
 import { PersistentQueue, RecordRef } from '../../src/telemetry/queue.js';
 import { runXsSnippet } from '../xs/snippet.js';
 
@@ -51,7 +51,7 @@ async function xsComputrons(): Promise<{ append: number; ack: number; recover: n
   const dist = join(here, '..', '..', 'src', 'telemetry');
   const report = await runXsSnippet<{ append: number; ack: number; recover: number }>(
     `
-        import { MemoryFlash } from ${JSON.stringify(join(dist, 'memory-flash.js'))};
+        import { MemoryFlash } from ${JSON.stringify(join(here, '..', '..', 'test', 'harness', 'memory-flash.js'))};
         import { PersistentQueue, RecordRef } from ${JSON.stringify(join(dist, 'queue.js'))};
         const lap = () => resetMeter(0, 0) >>> 0;
         const flash = new MemoryFlash({ blockSize: ${GEOMETRY.blockSize}, blockCount: ${GEOMETRY.blockCount} });

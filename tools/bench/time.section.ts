@@ -37,10 +37,10 @@ async function xsComputrons(): Promise<{ round: number; now: number }> {
     `
         import { SecureClock } from ${JSON.stringify(join(dist, 'src/time/secure-clock.js'))};
         import { SntpClient } from ${JSON.stringify(join(dist, 'src/time/sntp-client.js'))};
-        import { ManualTicks, ManualTimers, ScriptedUdp, SeededRandom, buildReply } from ${JSON.stringify(join(dist, 'tools/time/fakes.js'))};
+        import { ManualTicks, ManualTimer, ScriptedUdp, SeededRandom, buildReply } from ${JSON.stringify(join(dist, 'test/harness/fakes.js'))};
         const lap = () => resetMeter(0, 0) >>> 0;
         const ticks = new ManualTicks(1000, 32, 0);
-        const timers = new ManualTimers(ticks);
+        const timers = new ManualTimer(ticks);
         const udp = new ScriptedUdp();
         const replies = [];
         udp.onSend = (socket, d) => replies.push({ socket, d, reply: buildReply(d.bytes, { receiveMs: 1800000000000 + ticks.raw + 10, transmitMs: 1800000000000 + ticks.raw + 10 }) });

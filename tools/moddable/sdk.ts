@@ -39,6 +39,8 @@ export interface BuildOptions {
   sdk: Sdk;
   /** Repository root (holds manifest.json). */
   project: string;
+  /** The manifest to build (default: the firmware, <project>/manifest.json). */
+  manifest?: string;
   /** mcconfig -p value: lin, esp32, esp32/nodemcu, pico/pico_w, ... */
   platform: string;
   /** mcconfig -o: where build/tmp and build/bin go (keep it outside the repo). */
@@ -61,7 +63,7 @@ export interface BuildResult {
 /** Runs `mcconfig -m -t build` (build only, never launches or kills anything). */
 export function buildFirmware(options: BuildOptions): Promise<BuildResult> {
   const { sdk, project, platform, outputDir } = options;
-  const args = ['-m', '-p', platform, '-t', 'build', '-o', outputDir, join(project, 'manifest.json')];
+  const args = ['-m', '-p', platform, '-t', 'build', '-o', outputDir, options.manifest ?? join(project, 'manifest.json')];
   for (const [k, v] of Object.entries(options.config ?? {})) args.push(`${k}=${v}`);
   const env = {
     ...process.env,

@@ -76,7 +76,6 @@ export async function runSimAgent(options: SimAgentOptions): Promise<SimAgentRes
       outputDir: options.outputDir,
       env: { PROVISIONING: provisioning },
       config: {
-        firmware: 'agent',
         awsRegion: e.region,
         roleAlias: e.roleAlias,
         thingName: THING,

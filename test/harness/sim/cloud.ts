@@ -17,7 +17,7 @@
 //   lists, garbage NTP datagrams and garbage WebSocket frames.
 import type { HeaderList, HttpExchange, HttpPort, HttpRequest, HttpResponse, UdpPort, UdpSocket, WebSocketHandlers, WebSocketLink, WebSocketPort } from '../../../src/ports.js';
 import { decodeUtf8 } from '../../../src/shared/utf8.js';
-import { buildReply } from '../../../tools/time/fakes.js';
+import { buildReply } from '../fakes.js';
 import { SimRandom, type SimScheduler } from './scheduler.js';
 import { AWS_MESSAGES, asciiBytes, asciiText, httpDate, isoSeconds, parseAmzDate, percentDecode, skewMessage } from './wire.js';
 

@@ -179,7 +179,9 @@ export class SimScheduler implements TickSource, TimerPort {
 
 /**
  * Seeded PRNG (mulberry32) for the whole world: the device's RandomPort and
- * every fault decision draw from their own instances.
+ * every fault decision draw from their own instances. Kept apart from the
+ * tests' SeededRandom (test/harness/fakes.ts) so that recorded SOAK_SEED
+ * values keep replaying the same runs.
  */
 export class SimRandom {
   private state: number;

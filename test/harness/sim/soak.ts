@@ -6,7 +6,7 @@
 import { Agent, type AgentStatus } from '../../../src/agent.js';
 import { FlashRegion } from '../../../src/agent/flash-region.js';
 import type { KeyValuePort } from '../../../src/ports.js';
-import { MemoryFlash } from '../../../src/telemetry/memory-flash.js';
+import { MemoryFlash } from '../memory-flash.js';
 import { PersistentQueue, RecordRef } from '../../../src/telemetry/queue.js';
 import { SimCloud, type Faults } from './cloud.js';
 import { SimRandom, SimScheduler, SimStrongRandom } from './scheduler.js';

@@ -1,5 +1,5 @@
 // Wire formats the simulated servers speak, written from the specs (RFC 9110
-// IMF-fixdate, ISO 8601, SigV4's basic date, NTPv4 via tools/time/fakes.ts)
+// IMF-fixdate, ISO 8601, SigV4's basic date, NTPv4 via test/harness/fakes.ts)
 // independently of the core, so the soak does not check the core against itself.
 // Portable: no Date parsing of untrusted text, no platform API.
 

@@ -1,6 +1,6 @@
 // Host side of test/harness/xs-entry.ts: runs a bundled portable suite in XS.
 import { readFileSync } from 'node:fs';
-import { XsWorker } from './worker.js';
+import { XsWorker } from '../../tools/xs/worker.js';
 
 export interface XsCaseResult {
   name: string;

@@ -1,20 +1,22 @@
 // Smoke test firmware: exercises each Moddable adapter on the target and
 // traces one line per check, then `SMOKE PASS n` or `SMOKE FAIL <check>`.
-// test/moddable-build.test.ts builds it for the simulator and reads the trace.
-// Expected values come from first principles (FIPS 180-2 test vectors,
-// round trips), never from this code's own output.
+// test/moddable-build.test.ts builds it (test/moddable-smoke/manifest.json, its
+// own firmware: the production manifest never carries it) for the simulator
+// and reads the trace. It is the `main` module there, so it imports the
+// adapters by module name. Expected values come from first principles
+// (FIPS 180-2 test vectors, round trips), never from this code's own output.
 import UDP from 'embedded:io/socket/udp';
 import config from 'mc/config';
 import Timer from 'timer';
-import { boardConfig } from './board-config.js';
-import { ModdableError } from './errors.js';
-import { FileFlash } from './flash/file.js';
-import { PreferenceKeyValue } from './preference-kv.js';
-import { ModdableRandom } from './random.js';
-import { CryptSha256 } from './sha256.js';
-import { ModdableTicks } from './ticks.js';
-import { ModdableTimers } from './timer.js';
-import { ModdableUdp } from './udp.js';
+import { boardConfig } from 'platform/moddable/board-config';
+import { ModdableError } from 'platform/moddable/errors';
+import { FileFlash } from 'platform/moddable/flash/file';
+import { PreferenceKeyValue } from 'platform/moddable/preference-kv';
+import { ModdableRandom } from 'platform/moddable/random';
+import { CryptSha256 } from 'platform/moddable/sha256';
+import { ModdableTicks } from 'platform/moddable/ticks';
+import { ModdableTimers } from 'platform/moddable/timer';
+import { ModdableUdp } from 'platform/moddable/udp';
 
 /** Loopback port of the echo socket (mc/config `smokeUdpPort` overrides). */
 const SMOKE_UDP_PORT = 47123;

@@ -10,8 +10,8 @@
 // their old value, and the call throws PowerCut. Erase proceeds in address
 // order, so a torn erase leaves an erased prefix and the old suffix. After a
 // cut the flash refuses every operation until powerOn() (the reboot).
-import { PowerCut } from './errors.js';
-import type { FlashPort } from '../ports.js';
+import { PowerCut } from '../../src/telemetry/errors.js';
+import type { FlashPort } from '../../src/ports.js';
 
 export interface MemoryFlashOptions {
   blockSize: number;
