@@ -172,8 +172,9 @@ export class CredentialsClient implements CredentialSource {
     this.path = `/role-aliases/${options.roleAlias}/credentials`;
   }
 
-  /** Fetches now, or as soon as the fetch budget allows (a restart does not reset it). */
+  /** Fetches now, or as soon as the fetch budget allows (a restart does not reset it). No-op while started. */
   start(): void {
+    if (!this.stopped) return;
     this.stopped = false;
     this.fetch('start');
   }
