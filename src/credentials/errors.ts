@@ -8,7 +8,11 @@ export type CredentialsErrorCode =
   | 'response-too-large'
   | 'http-status'
   | 'network'
-  | 'already-expired';
+  /** No answer within the request deadline: the exchange was cancelled at the port. */
+  | 'deadline'
+  | 'already-expired'
+  /** The client's own handling of an answer threw; the answer was dropped and a retry scheduled. */
+  | 'internal';
 
 export class CredentialsError extends CodedError<CredentialsErrorCode> {
   override name = 'CredentialsError';

@@ -3,6 +3,7 @@
 // the dev cloud can inject plus malformed input from every server, then the
 // faults stop and the agent must drain. `check()` states the invariants; each
 // violation names the invariant, the seed and the simulated time.
+import { MAX_CREDENTIAL_FETCHES_PER_HOUR } from '../../../src/credentials/client.js';
 import { Agent, type AgentStatus } from '../../../src/agent.js';
 import { FlashRegion } from '../../../src/agent/flash-region.js';
 import type { KeyValuePort } from '../../../src/ports.js';
@@ -11,8 +12,8 @@ import { PersistentQueue, RecordRef } from '../../../src/telemetry/queue.js';
 import { SimCloud, type Faults } from './cloud.js';
 import { SimRandom, SimScheduler, SimStrongRandom } from './scheduler.js';
 
-// MAX_CREDENTIAL_FETCHES_PER_HOUR (src/credentials/client.ts, once that fix lands: swap this for the import)
-export const CREDENTIAL_FETCH_BOUND_PER_HOUR = 60;
+/** The credentials client's named bound: no sliding simulated hour may see more fetches. */
+export const CREDENTIAL_FETCH_BOUND_PER_HOUR = MAX_CREDENTIAL_FETCHES_PER_HOUR;
 /** After the faults stop, the queue must have drained within this much simulated time. */
 export const RECOVERY_BOUND_MS = 12 * 60_000;
 /** A clean world must reach its first ack within this much simulated time. */
