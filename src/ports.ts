@@ -141,8 +141,12 @@ export interface WebSocketHandlers {
   onOpen(): void;
   /** One binary message; `bytes` is valid only during the call. */
   onMessage(bytes: Uint8Array): void;
-  /** Called once; error is null for a clean close. */
-  onClose(error: Error | null): void;
+  /**
+   * Called once; error is null for a clean close. `upgradeStatus` is the
+   * HTTP status of a refused WebSocket upgrade, when the port can tell (401
+   * or 403 on a presigned URL: the credentials or the signature were refused).
+   */
+  onClose(error: Error | null, upgradeStatus?: number): void;
 }
 
 /** WebSocket client (binary messages). Node: ws; Moddable: its WebSocket client over TLS. */

@@ -176,10 +176,15 @@ export class MqttWsTransport implements PublishTransport {
           }
         }
       },
-      onClose: (error: Error | null) => {
+      onClose: (error: Error | null, upgradeStatus?: number) => {
         if (this.connectionId !== id) return;
         this.link = null;
-        this.guard(id, 'connection-error', () => this.teardown(error === null ? 'connection-closed' : 'connection-error'));
+        this.guard(id, 'connection-error', () => {
+          // A refused upgrade of a presigned URL is the credentials' or the signature's fault:
+          // say so, so the uploader refreshes them instead of retrying the same URL.
+          if (this.state === 'connecting' && (upgradeStatus === 401 || upgradeStatus === 403)) this.finish({ kind: 'auth', reason: `upgrade-${upgradeStatus}` });
+          this.teardown(error === null ? 'connection-closed' : 'connection-error');
+        });
       },
     };
     // Bounds the WebSocket upgrade and the CONNACK together.

@@ -62,6 +62,24 @@ const CONNACK_OK = '20 02 00 00';
 
 const suite: PortableSuite = () => [
   {
+    name: 'a refused WebSocket upgrade (401/403 on the presigned URL) ends the publish as auth, so credentials are refreshed; other refusals and drops stay retry',
+    run(t) {
+      for (const [status, kind] of [[403, 'auth'], [401, 'auth'], [503, 'retry'], [undefined, 'retry']] as const) {
+        const { ws, outcomes, publish } = setup();
+        publish('{}', 1000);
+        ws.handlers!.onClose(new Error(`http ${status}`), status);
+        t.equal(outcomes.length, 1, `one outcome for upgrade status ${status}`);
+        t.equal(outcomes[0]!.kind, kind, `upgrade status ${status}`);
+      }
+      // After CONNACK the upgrade is long done: a later close is a dropped connection, whatever the port says.
+      const { ws, outcomes, publish } = setup();
+      publish('{}', 1000);
+      ws.deliver('20 02 00 00');
+      ws.handlers!.onClose(new Error('http 403'), 403);
+      t.equal(outcomes[0]!.kind, 'retry');
+    },
+  },
+  {
     name: 'connects on demand with a presigned URL and succeeds only on the matching PUBACK',
     run(t) {
       const { ws, outcomes, publish } = setup();

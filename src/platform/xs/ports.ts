@@ -174,7 +174,9 @@ export class XsWebSockets implements WebSocketPort {
       else if (head.kind === 'close') {
         this.open.delete(id);
         const reason = String(head.reason);
-        h.onClose(reason === 'closed 1000' ? null : new Error(reason));
+        // The host reports a refused upgrade as "http <status>".
+        const refused = /^http (\d{3})$/.exec(reason);
+        h.onClose(reason === 'closed 1000' ? null : new Error(reason), refused ? Number(refused[1]) : undefined);
       }
     });
   }

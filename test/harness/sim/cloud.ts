@@ -679,7 +679,7 @@ export class SimCloud {
           if (k === 'X-Amz-Date') amz = percentDecode(item.slice(eq + 1));
           if (k === 'X-Amz-Security-Token') token = percentDecode(item.slice(eq + 1));
         }
-        if (this.authProblem(amz, token) !== null) return this.shutLink(link, new Error('Unexpected server response: 403'));
+        if (this.authProblem(amz, token) !== null) return this.shutLink(link, new Error('Unexpected server response: 403'), 403);
         link.opened = true;
         this.scheduler.guard('ws.onOpen', () => link.handlers.onOpen());
         if (f.wsHandshake === 'cut-after' && hit) this.scheduler.post(this.rng.int(50), () => this.shutLink(link, new Error('closed 1006')), 'ws');
@@ -689,7 +689,7 @@ export class SimCloud {
     return link;
   }
 
-  shutLink(link: SimLink, error: Error | null): void {
+  shutLink(link: SimLink, error: Error | null, upgradeStatus?: number): void {
     if (link.closed) return;
     link.closed = true;
     link.session = false;
@@ -697,7 +697,7 @@ export class SimCloud {
     const i = this.links.indexOf(link);
     if (i >= 0) this.links.splice(i, 1);
     // The port reports the close once, asynchronously, as ws does.
-    this.scheduler.post(1, () => this.scheduler.guard('ws.onClose', () => link.handlers.onClose(error)), 'ws');
+    this.scheduler.post(1, () => this.scheduler.guard('ws.onClose', () => link.handlers.onClose(error, upgradeStatus)), 'ws');
   }
 
   private toDevice(link: SimLink, bytes: Uint8Array): void {
