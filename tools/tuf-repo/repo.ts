@@ -433,6 +433,7 @@ export class TufRepo {
   revokeKey(keyid: string, opts: RevokeKeyOptions = {}): { version: number; added: Array<{ role: TopRole; keyid: string }> } {
     const old = this.root().signed;
     const from = opts.role ? [opts.role] : TOP_ROLES.filter((r) => old.roles[r]!.keyIDs.includes(keyid));
+    if (from.length === 0) throw new TufRepoError('unknown-key', `key ${keyid} is in no role`);
     const rotate: RotateRootOptions = {
       removeKeys: from.map((role) => ({ keyid, role })),
       addKeys: opts.replaceWith ? from.map((role) => ({ role, type: opts.replaceWith! })) : [],
