@@ -139,12 +139,8 @@ export class CredentialsClient implements CredentialSource {
   private readonly starts = new Float64Array(MAX_CREDENTIAL_FETCHES_PER_HOUR);
   private startsHead = 0;
   private startsCount = 0;
-  private fetches = 0;
-  private refreshes = 0;
-  private failures = 0;
-  private refreshCalls = 0;
-  private refreshDeferred = 0;
-  private dateVoteErrors = 0;
+  /** What status() reports: fetches started, usable refreshes, failures, refresh() calls and those deferred, throwing Date votes. */
+  private readonly counts = { fetches: 0, refreshes: 0, failures: 0, refreshCalls: 0, refreshDeferred: 0, dateVoteErrors: 0 };
   private lastError: CredentialsErrorCode | null = null;
   private stopped = true;
 
@@ -213,14 +209,14 @@ export class CredentialsClient implements CredentialSource {
    * a request is in flight or the client is stopped.
    */
   refresh(reason: string): void {
-    this.refreshCalls++;
+    this.counts.refreshCalls++;
     if (this.stopped || this.inFlight) return;
     const at = this.earliestExplicit();
     if (this.o.clock.monoNow() >= at) {
       this.start1(reason);
       return;
     }
-    this.refreshDeferred++;
+    this.counts.refreshDeferred++;
     if (this.timerDueMono === null || this.timerDueMono > at) this.scheduleAt(at, reason);
   }
 
@@ -228,15 +224,15 @@ export class CredentialsClient implements CredentialSource {
     return {
       hasCredentials: this.creds !== null,
       expirationMs: this.creds === null ? null : this.creds.expirationMs,
-      refreshes: this.refreshes,
-      failures: this.failures,
+      refreshes: this.counts.refreshes,
+      failures: this.counts.failures,
       lastError: this.lastError,
       inFlight: this.inFlight,
-      fetches: this.fetches,
+      fetches: this.counts.fetches,
       fetchesLastHour: this.fetchesInWindow(this.o.clock.monoNow()),
-      refreshCalls: this.refreshCalls,
-      refreshDeferred: this.refreshDeferred,
-      dateVoteErrors: this.dateVoteErrors,
+      refreshCalls: this.counts.refreshCalls,
+      refreshDeferred: this.counts.refreshDeferred,
+      dateVoteErrors: this.counts.dateVoteErrors,
       backoffAttempt: this.backoff.attempt,
       nextFetchMonoMs: this.timerDueMono,
       earliestFetchMonoMs: this.earliestExplicit(),
@@ -282,7 +278,7 @@ export class CredentialsClient implements CredentialSource {
     // asked (an 'auth' answer, say), a success now must not reset the backoff.
     const early = sent < this.refreshDueMono && this.usable();
     this.inFlight = true;
-    this.fetches++;
+    this.counts.fetches++;
     this.lastStartMono = sent;
     this.starts[this.startsHead] = sent;
     this.startsHead = (this.startsHead + 1) % MAX_CREDENTIAL_FETCHES_PER_HOUR;
@@ -321,7 +317,7 @@ export class CredentialsClient implements CredentialSource {
       this.o.clock.addDateVote(`credentials:${this.o.host}`, response.headers, sent);
     } catch {
       // A bad Date header is the clock's evidence problem, not the answer's.
-      this.dateVoteErrors++;
+      this.counts.dateVoteErrors++;
     }
     const status = response.status;
     if (status !== 200) return this.failed(reason, new CredentialsError('http-status', 'status is not 200'), typeof status === 'number' ? status : undefined);
@@ -346,7 +342,7 @@ export class CredentialsClient implements CredentialSource {
       this.failed(reason, new CredentialsError('already-expired', 'credentials expire within the margin'));
       return;
     }
-    this.refreshes++;
+    this.counts.refreshes++;
     this.lastError = null;
     this.emit({ kind: 'refreshed', reason, expirationMs: next.expirationMs });
     const now = this.o.clock.monoNow();
@@ -371,7 +367,7 @@ export class CredentialsClient implements CredentialSource {
   }
 
   private failed(reason: string, error: CredentialsError, status?: number): void {
-    this.failures++;
+    this.counts.failures++;
     this.lastError = error.code;
     this.emit(status === undefined ? { kind: 'failed', reason, code: error.code } : { kind: 'failed', reason, code: error.code, status });
     this.backoffUntilMono = this.o.clock.monoNow() + this.stepDelay();
