@@ -26,6 +26,20 @@ test('the agent in the simulator delivers signed telemetry to the dev cloud', { 
   });
   assert.ok(r.ok, `${r.verdict}\n${r.simulatorOutput.slice(-4000)}`);
   assert.match(r.simulatorOutput, /time: SYNCED/);
+  assert.match(r.simulatorOutput, /time: system clock set from the secure clock/);
   assert.match(r.simulatorOutput, /credentials: \{"kind":"refreshed"/);
   assert.ok(r.messages >= 3);
+});
+
+test('the agent in the simulator delivers over MQTT-over-WSS (Moddable WebSocket adapter), TLS verified', { skip }, async () => {
+  const r = await runSimAgent({
+    project: root,
+    outputDir: join(tmpdir(), 'aws-device-agent-mcconfig-mqtt'),
+    wantMessages: 3,
+    timeoutMs: RUN_TIMEOUT_MS,
+    transport: 'mqtt',
+  });
+  assert.ok(r.ok, `${r.verdict}\n${r.simulatorOutput.slice(-4000)}`);
+  assert.match(r.simulatorOutput, /time: system clock set from the secure clock/);
+  assert.match(r.simulatorOutput, /mqtt to localhost/);
 });

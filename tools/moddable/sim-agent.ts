@@ -37,6 +37,8 @@ export interface SimAgentOptions {
   wantMessages: number;
   timeoutMs: number;
   traceTls?: boolean;
+  /** mc/config `transport` (default https). */
+  transport?: 'https' | 'mqtt';
 }
 
 export async function runSimAgent(options: SimAgentOptions): Promise<SimAgentResult> {
@@ -75,6 +77,7 @@ export async function runSimAgent(options: SimAgentOptions): Promise<SimAgentRes
         buildTimeMs: String(Date.now()),
         sampleIntervalMs: String(SIM_SAMPLE_INTERVAL_MS),
         statusIntervalMs: '5000',
+        transport: options.transport ?? 'https',
         ...(options.traceTls ? { tlsTrace: '1' } : {}),
       },
     });

@@ -55,7 +55,12 @@ export interface AgentSettings {
   thingName: string;
   /** `host` or `host:port` each; the port defaults to `timeServerPort` (123). */
   timeServers: HostPort[];
+  /** How telemetry goes out: HTTPS publish, or MQTT over WSS (the WebSocket adapter). */
+  transport: Transport;
 }
+
+export const TRANSPORTS = ['https', 'mqtt'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
 
 const fail: v.Fail = (path, why) => {
   throw new ModdableError('INVALID_CONFIG', `${path}: ${why}`);
@@ -140,6 +145,7 @@ export function parseSettings(c: Record<string, unknown>): AgentSettings {
     roleAlias: v.roleAlias(c.roleAlias, 'config.roleAlias', fail),
     thingName: v.thingName(c.thingName, 'config.thingName', fail),
     timeServers: servers.map((s, i) => v.endpoint(s, `config.timeServers[${i}]`, fail, ntpPort)),
+    transport: v.oneOf(c.transport, 'config.transport', TRANSPORTS, fail),
   };
 }
 
