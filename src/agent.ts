@@ -8,7 +8,14 @@
 //               the clock is UNTRUSTED and nothing is signed.
 //   2. creds    the credentials provider uses mutual TLS (no SigV4), so it
 //               works before time is trusted; its Date header is a time vote.
+//               Except on a platform whose TLS checks certificate dates
+//               against a system clock that starts at 1970 (boards: a
+//               SystemClockPort with requiredBeforeTls): there the agent sets
+//               that clock from the first SYNCED reading and only then starts
+//               the credentials client and the uploader (no TLS before it).
 //   3. uploader drains the flash queues, holding data back while it cannot sign (fail-closed).
+// With a SystemClockPort, system time is set after every SNTP round that ends
+// SYNCED (the secure clock's midpoint), so it follows resyncs.
 // Telemetry is sampled into the queue from the start, whatever the state:
 // data waits in flash until it can be signed and sent.
 import { SecureClock, SntpClient, TimeSync, type ClockState, type SntpServer, type ClockReading } from './time/index.js';
@@ -23,7 +30,7 @@ import { FlashRegion, geometryChangeOf, migrateAgentFlash } from './agent/flash-
 import { IotRequestSigner } from './sigv4/iot-request-signer.js';
 import { AgentError } from './agent/errors.js';
 import { parseAgentConfig, type AgentConfig } from './agent/config.js';
-import type { FlashPort, HttpPort, KeyValuePort, RandomPort, Sha256Factory, TickSource, TimerPort, UdpPort, WebSocketPort } from './ports.js';
+import type { FlashPort, HttpPort, KeyValuePort, RandomPort, Sha256Factory, SystemClockPort, TickSource, TimerPort, UdpPort, WebSocketPort } from './ports.js';
 
 export { AgentError, parseAgentConfig, type AgentConfig };
 
@@ -43,6 +50,8 @@ export interface AgentPorts {
   log: (line: string) => void;
   /** Board sensors or internal metrics (heap, RSSI); uptime is added by the agent. */
   sample?: () => Metrics;
+  /** The platform clock TLS checks certificates against; set from the secure clock (see the bring-up order above). */
+  systemClock?: SystemClockPort | null;
 }
 
 export interface AgentStatus {
@@ -59,6 +68,11 @@ export interface AgentStatus {
   health: UploaderHealth;
   /** The config's development mode (a weak random port accepted): never true on a production device. */
   developmentMode: boolean;
+  /** System clock sets that succeeded / threw (0 / 0 without a SystemClockPort). */
+  systemClockSets: number;
+  systemClockErrors: number;
+  /** False while the agent waits for trusted time before its first TLS connection. */
+  networkStarted: boolean;
 }
 
 const STREAM_TELEMETRY = 'telemetry';
@@ -84,6 +98,10 @@ export class Agent {
   private readonly reopener: QueueReopener;
   private lastState: ClockState | null = null;
   private lastHold: string | null = null;
+  private running = false;
+  private networkStarted = false;
+  private systemClockSets = 0;
+  private systemClockErrors = 0;
 
   constructor(ports: AgentPorts, rawConfig: unknown) {
     const config = parseAgentConfig(rawConfig);
@@ -127,6 +145,7 @@ export class Agent {
         const bad = outcomes.filter((o) => o.verdict !== 'accepted').map((o) => `${o.server} ${o.verdict} ${o.reason}`);
         if (bad.length) log(`time: round: ${bad.join('; ')}`);
         this.logTimeState();
+        this.updateSystemClock();
       },
     });
     resync = () => this.sync.resync();
@@ -206,20 +225,48 @@ export class Agent {
     const c = this.config;
     this.ports.log(`agent: ${c.thingName} starting; time servers ${c.timeServers.map((s) => `${s.address}:${s.port}`).join(' ')}; ${c.transport} to ${c.dataEndpoint.host}:${c.dataEndpoint.port}`);
     this.logTimeState();
+    this.running = true;
     this.sync.start();
-    this.credentials.start();
-    this.uploader.start();
-    this.logHoldChange();
+    if (this.ports.systemClock?.requiredBeforeTls === true) this.ports.log('agent: waiting for trusted time before the first TLS connection (system clock)');
+    else this.startNetwork();
     this.sampling = true;
     this.scheduleSample();
   }
 
   stop(): void {
+    this.running = false;
     this.stopSampling();
     this.reopener.stop();
     this.uploader.stop();
     this.credentials.stop();
+    this.networkStarted = false;
     this.sync.stop();
+  }
+
+  /** Credentials and uploader: the TLS side of the agent. */
+  private startNetwork(): void {
+    if (this.networkStarted || !this.running) return;
+    this.networkStarted = true;
+    this.credentials.start();
+    this.uploader.start();
+    this.logHoldChange();
+  }
+
+  /** Sets system time from a SYNCED reading (never from an untrusted clock), then lets TLS start if it waited. */
+  private updateSystemClock(): void {
+    const port = this.ports.systemClock;
+    if (!port) return;
+    const t = this.clock.now();
+    if (t.state !== 'SYNCED' || !Number.isFinite(t.earliest) || !Number.isFinite(t.latest)) return;
+    try {
+      port.set(Math.round((t.earliest + t.latest) / 2));
+    } catch (e) {
+      // Not the data's fault: counted, retried after the next round; TLS keeps waiting if it was.
+      if (this.systemClockErrors++ === 0) this.ports.log(`time: system clock not set: ${(e as Error)?.message ?? 'error'}`);
+      return;
+    }
+    if (this.systemClockSets++ === 0) this.ports.log('time: system clock set from the secure clock');
+    this.startNetwork();
   }
 
   stopSampling(): void {
@@ -252,6 +299,9 @@ export class Agent {
       time: this.clock.now(),
       health,
       developmentMode: this.config.developmentMode,
+      systemClockSets: this.systemClockSets,
+      systemClockErrors: this.systemClockErrors,
+      networkStarted: this.networkStarted,
     };
   }
 

@@ -153,3 +153,21 @@ export interface WebSocketHandlers {
 export interface WebSocketPort {
   connect(url: string, protocol: string, handlers: WebSocketHandlers): WebSocketLink;
 }
+
+/**
+ * The platform's system clock, which its TLS stack checks certificate dates
+ * against (Moddable: `Time.set()`; a board starts at 1970). The agent sets it
+ * from the secure clock only: the midpoint of a SYNCED reading, after each
+ * SNTP round that ends SYNCED (so again after every resync). Never from an
+ * untrusted clock.
+ */
+export interface SystemClockPort {
+  /** Epoch milliseconds. May throw (counted, retried on the next round). */
+  set(unixMs: number): void;
+  /**
+   * True where TLS refuses certificates until the clock is set (boards): the
+   * agent then opens no TLS connection (credentials, publish) before the first
+   * successful set().
+   */
+  readonly requiredBeforeTls: boolean;
+}

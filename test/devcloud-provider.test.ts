@@ -50,12 +50,15 @@ function ask(o: { cert?: string; key?: string; alias?: string; thingName?: strin
 }
 
 describe('credentials provider', () => {
-  test('provisioning writes a client certificate (CN = thing) signed by the CA, and a private key readable only by the owner', () => {
+  test('provisioning writes a client certificate (CN = thing) signed by the intermediate CA under the root, and a private key readable only by the owner', () => {
     const cert = new X509Certificate(device.certPem);
     const caCert = new X509Certificate(ca);
+    const intermediate = new X509Certificate(readFileSync(join(stateDir, 'intermediate.pem'), 'utf8'));
     assert.equal(cert.subject, 'CN=prov-thing');
-    assert.ok(cert.verify(caCert.publicKey), 'signed by the local CA');
-    assert.ok(cert.checkIssued(caCert));
+    assert.ok(cert.verify(intermediate.publicKey), 'signed by the intermediate CA');
+    assert.ok(cert.checkIssued(intermediate));
+    assert.ok(intermediate.verify(caCert.publicKey), 'intermediate signed by the root');
+    assert.ok(intermediate.ca);
     // Backdated a week so devices whose clock is somewhat behind still accept them.
     const weekAgo = Date.now() - 7 * 86_400_000;
     for (const c of [cert, caCert]) assert.ok(Math.abs(Date.parse(c.validFrom) - weekAgo) < 3_600_000, `validFrom ${c.validFrom}`);

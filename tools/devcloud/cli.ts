@@ -19,7 +19,7 @@ const USAGE = `usage:
                    [--broker-port ${CLI_DEFAULT_PORTS.broker}] [--admin-port ${CLI_DEFAULT_PORTS.admin}]
                    [--broker aedes|mosquitto] [--region ${DEFAULT_REGION}] [--role-alias ${DEFAULT_ROLE_ALIAS}]
                    [--publish-service ${DEFAULT_PUBLISH_SERVICES.join(',')}] [--credential-lifetime ${DEFAULT_CREDENTIAL_LIFETIME_SECONDS}]
-                   [--key-type rsa|ec]
+                   [--key-type rsa|ec]   (CA and server key; device keys are always RSA 2048)
   devcloud provision --thing NAME [--endpoint HOST] [--state-dir DIR] [--region R] [--role-alias A]
                    [--gateway-port P] [--credentials-port P] [--key-type rsa|ec]
 Ports may be 0 (ephemeral). The admin API always binds 127.0.0.1.`;

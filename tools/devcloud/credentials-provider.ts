@@ -70,7 +70,8 @@ export class CredentialsProvider {
     const server = createServer({
       key: this.deps.pki.server.keyPem,
       cert: serverCertificateChain(this.deps.pki),
-      ca: [this.deps.pki.ca.certPem],
+      // Devices are signed by the intermediate; the root anchors it.
+      ca: [this.deps.pki.ca.certPem, this.deps.pki.intermediate.certPem],
       requestCert: true,
       rejectUnauthorized: true,
     });

@@ -8,7 +8,8 @@ export type DevCloudErrorCode =
   | 'OPENSSL_FAILED' // the openssl CLI exited non-zero or is missing
   | 'BROKER_START_FAILED' // the broker did not come up within its bound
   | 'NOT_RUNNING' // an operation needs a running dev cloud
-  | 'ALREADY_STOPPED'; // stop() twice, or use after stop
+  | 'ALREADY_STOPPED' // stop() twice, or use after stop
+  | 'STALE_STATE'; // a state directory from an older layout (single CA without an intermediate)
 
 export class DevCloudError extends Error {
   override name = 'DevCloudError';

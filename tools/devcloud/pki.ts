@@ -1,12 +1,18 @@
 // The dev cloud's local PKI, made with the `openssl` CLI (Debian package
 // openssl): Node's crypto can make keys but cannot sign X.509 certificates.
-//   CA (self-signed, CA:TRUE) -> server certificate (serverAuth, SANs for
-//   127.0.0.1, localhost and any extra host names) and device certificates
-//   (clientAuth, CN = thing name).
+// Shaped like AWS IoT's, so a real embedded TLS stack accepts it:
+//   root CA (self-signed) -> intermediate CA (pathlen 0) -> server certificate
+//   (serverAuth, SANs for 127.0.0.1, localhost and any extra host names) and
+//   device certificates (clientAuth, CN = thing name).
+// Every certificate carries subjectKeyIdentifier and authorityKeyIdentifier
+// (keyid:always, the root's too): Moddable's chain check (ssl_cert.js
+// verify()) matches them and fails with "invalid buffer" when a CA has none.
 // Signing goes through `openssl ca` (not `x509 -req`) because only it can set
 // notBefore in the past (OpenSSL 3.0 has no -not_before for x509).
-// Keys are RSA 2048 by default: Moddable's TLS (securesocket) handles RSA on
-// every target; `ec` (P-256) is faster to generate and fine for Node clients.
+// CA and server keys are RSA 2048 by default; `ec` (P-256) is faster to
+// generate, and Moddable verifies P-256 server chains too. Device keys are
+// always RSA 2048 (DEVICE_KEY_TYPE): Moddable's TLS signs client
+// authentication only with RSA PKCS#1 v1.5 SHA-256.
 import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +22,9 @@ import { DevCloudError } from './errors.js';
 import { isHost, isThingName } from '../../src/shared/validate.js';
 
 export type KeyType = 'rsa' | 'ec';
+
+/** Device keys: RSA 2048 (the only client-authentication key Moddable's TLS can sign with). */
+export const DEVICE_KEY_TYPE: KeyType = 'rsa';
 
 /** Validity of the CA and of the certificates it signs. */
 export const CA_VALIDITY_DAYS = 3650;
@@ -86,11 +95,25 @@ async function inTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   }
 }
 
-export function createCa(keyType: KeyType, commonName = 'devcloud local CA'): Promise<PemPair> {
+const CA_EXTENSIONS = ['keyUsage=critical,keyCertSign,cRLSign', 'subjectKeyIdentifier=hash', 'authorityKeyIdentifier=keyid:always'];
+
+/** The self-signed root CA (the device's trust anchor). */
+export function createCa(keyType: KeyType, commonName = 'devcloud local root CA'): Promise<PemPair> {
   return inTempDir(async (dir) => {
     await openssl(['req', '-new', ...keyArgs(keyType), '-nodes', '-keyout', 'ca.key', '-out', 'ca.csr', '-subj', `/CN=${commonName}`], dir);
-    await caSign(dir, ['-selfsign', '-keyfile', 'ca.key', '-in', 'ca.csr'], ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign', 'subjectKeyIdentifier=hash'], CA_VALIDITY_DAYS);
+    await caSign(dir, ['-selfsign', '-keyfile', 'ca.key', '-in', 'ca.csr'], ['basicConstraints=critical,CA:TRUE', ...CA_EXTENSIONS], CA_VALIDITY_DAYS);
     return { certPem: await readFile(join(dir, 'out.pem'), 'utf8'), keyPem: await readFile(join(dir, 'ca.key'), 'utf8') };
+  });
+}
+
+/** An intermediate CA signed by `root`; it signs the server and device certificates. */
+export function createIntermediate(root: PemPair, keyType: KeyType, commonName = 'devcloud local intermediate CA'): Promise<PemPair> {
+  return inTempDir(async (dir) => {
+    await writeFile(join(dir, 'ca.pem'), root.certPem);
+    await writeFile(join(dir, 'ca.key'), root.keyPem, { mode: 0o600 });
+    await openssl(['req', '-new', ...keyArgs(keyType), '-nodes', '-keyout', 'int.key', '-out', 'int.csr', '-subj', `/CN=${commonName}`], dir);
+    await caSign(dir, ['-cert', 'ca.pem', '-keyfile', 'ca.key', '-in', 'int.csr'], ['basicConstraints=critical,CA:TRUE,pathlen:0', ...CA_EXTENSIONS], CA_VALIDITY_DAYS);
+    return { certPem: await readFile(join(dir, 'out.pem'), 'utf8'), keyPem: await readFile(join(dir, 'int.key'), 'utf8') };
   });
 }
 
@@ -98,7 +121,7 @@ function sanList(hosts: readonly string[]): string {
   return hosts.map((h) => (isIP(h) ? `IP:${h}` : `DNS:${h}`)).join(',');
 }
 
-/** A leaf certificate signed by `ca`. */
+/** A leaf certificate signed by `ca` (the intermediate, in the dev cloud). */
 export function createLeaf(ca: PemPair, keyType: KeyType, commonName: string, usage: 'server' | 'client', sans: readonly string[]): Promise<PemPair> {
   // Client certificates are named after their thing; the server's is 'devcloud'.
   if (!isThingName(commonName)) throw new DevCloudError('BAD_OPTION', `certificate common name ${JSON.stringify(commonName)} is not 1..128 characters of [A-Za-z0-9:_-]`);
@@ -111,7 +134,7 @@ export function createLeaf(ca: PemPair, keyType: KeyType, commonName: string, us
       `keyUsage=critical,digitalSignature${keyType === 'rsa' ? ',keyEncipherment' : ''}`,
       `extendedKeyUsage=${usage === 'server' ? 'serverAuth' : 'clientAuth'}`,
       'subjectKeyIdentifier=hash',
-      'authorityKeyIdentifier=keyid',
+      'authorityKeyIdentifier=keyid:always',
       ...(sans.length > 0 ? [`subjectAltName=${sanList(sans)}`] : []),
     ];
     await openssl(['req', '-new', ...keyArgs(keyType), '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', `/CN=${commonName}`], dir);

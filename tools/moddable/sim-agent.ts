@@ -6,14 +6,17 @@
 // the simulator until the dev cloud has received `wantMessages` telemetry
 // messages from the thing, or the time is up.
 //
-//   [TLS_SKIP_VERIFY=1] [TLS_TRACE=1] node dist/tools/moddable/sim-agent.js [--messages N] [--timeout-s S]
-import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Server verification is always on: the dev cloud serves root -> intermediate
+// -> leaf with key identifiers, which the SDK's chain check accepts.
+//
+//   [TLS_TRACE=1] node dist/tools/moddable/sim-agent.js [--messages N] [--timeout-s S]
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startDevCloud } from '../devcloud/devcloud.js';
 import { SntpServer } from '../timeserver/sntp-server.js';
 import { buildFirmware, findSdk, runSimulator } from './sdk.js';
+import { writeBoardProvisioning } from './provision.js';
 
 export interface SimAgentResult {
   ok: boolean;
@@ -28,22 +31,14 @@ export const SIM_SAMPLE_INTERVAL_MS = 1000;
 const THING = 'moddable-sim-1';
 const TIME_SERVERS = 3;
 
-function certificateDer(pem: string): Buffer {
-  return new X509Certificate(pem).raw;
-}
-
 export interface SimAgentOptions {
   project: string;
   outputDir: string;
   wantMessages: number;
   timeoutMs: number;
-  /**
-   * Build with tlsSkipVerify=1 (simulator-only switch). Needed against the dev
-   * cloud: it sends a leaf-only certificate chain, which the SDK's verifier
-   * (8.2.3) never name-matches (see the firmware notes).
-   */
-  skipServerVerification?: boolean;
   traceTls?: boolean;
+  /** mc/config `transport` (default https). */
+  transport?: 'https' | 'mqtt';
 }
 
 export async function runSimAgent(options: SimAgentOptions): Promise<SimAgentResult> {
@@ -62,12 +57,9 @@ export async function runSimAgent(options: SimAgentOptions): Promise<SimAgentRes
       ntp.push(s);
       servers.push(`${a.host}:${a.port}`);
     }
-    // Provisioning resources, DER, as the firmware expects (boards/common/manifest.json names).
+    // Provisioning resources, DER, as the firmware expects (boards/common/manifest.json names); the dev cloud's root is the anchor.
     const provisioning = join(work, 'provisioning');
-    mkdirSync(provisioning);
-    writeFileSync(join(provisioning, 'device-certificate.der'), certificateDer(device.certPem));
-    writeFileSync(join(provisioning, 'device-private-key.der'), createPrivateKey(device.keyPem).export({ type: 'pkcs8', format: 'der' }));
-    writeFileSync(join(provisioning, 'trust-anchor.der'), certificateDer(readFileSync(e.caFile, 'utf8')));
+    writeBoardProvisioning(provisioning, { certificate: device.certPem, privateKey: device.keyPem, trustAnchors: [readFileSync(e.caFile, 'utf8')] });
     mkdirSync(options.outputDir, { recursive: true });
     const build = await buildFirmware({
       sdk,
@@ -85,8 +77,8 @@ export async function runSimAgent(options: SimAgentOptions): Promise<SimAgentRes
         buildTimeMs: String(Date.now()),
         sampleIntervalMs: String(SIM_SAMPLE_INTERVAL_MS),
         statusIntervalMs: '5000',
+        transport: options.transport ?? 'https',
         ...(options.traceTls ? { tlsTrace: '1' } : {}),
-        ...(options.skipServerVerification ? { tlsSkipVerify: '1' } : {}),
       },
     });
     if (!build.ok || !build.simulatorLibrary) return { ok: false, verdict: `build failed:\n${build.output.slice(-3000)}`, messages: 0, simulatorOutput: '' };
@@ -117,7 +109,6 @@ export async function main(argv: string[]): Promise<number> {
     outputDir: join(tmpdir(), 'aws-device-agent-mcconfig'),
     wantMessages,
     timeoutMs: timeoutS * 1000,
-    skipServerVerification: process.env.TLS_SKIP_VERIFY === '1',
     traceTls: process.env.TLS_TRACE === '1',
   });
   process.stderr.write(r.simulatorOutput);

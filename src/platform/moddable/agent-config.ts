@@ -49,7 +49,7 @@ export function loadAgentConfig(settings: AgentSettings, board: BoardConfig, cal
         dataEndpoint: settings.iotEndpoint,
         credentialsEndpoint: settings.credentialsEndpoint,
         timeServers: resolved,
-        transport: 'https',
+        transport: settings.transport,
         buildTimeMs: buildTime(),
         phiPpm: board.driftPpmAwake,
         sleepPhiPpm: board.driftPpmAsleep,

@@ -7,6 +7,7 @@ import { Agent } from '../../agent.js';
 import { agentSettings, boardConfig, deviceIdentity } from './board-config.js';
 import { loadAgentConfig } from './agent-config.js';
 import { createAgentPorts } from './agent-ports.js';
+import { registerTrustAnchors } from './tls.js';
 
 /**
  * Shortest period for the optional status trace (mc/config `statusIntervalMs`).
@@ -28,23 +29,23 @@ function describe(e: unknown): string {
 
 /** Calls back with the started agent, or null after tracing why it could not start. */
 export function startAgent(started?: (agent: Agent | null) => void): void {
-  let board, settings, identity;
+  let board, settings, provisioned;
   try {
     board = boardConfig();
     settings = agentSettings();
-    identity = deviceIdentity();
+    provisioned = deviceIdentity();
+    if (provisioned) registerTrustAnchors(provisioned.trustAnchors);
   } catch (e) {
     log(`agent: not started: ${describe(e)}`);
     started?.(null);
     return;
   }
+  const identity = provisioned?.identity ?? null;
   if (!identity) log('agent: no device certificate provisioned; TLS requests will be refused by AWS');
-  // Bring-up switches from mc/config, honoured on the simulator only: a device
-  // build cannot be talked into skipping server verification.
+  else log(`agent: ${provisioned!.trustAnchors.length} trust anchor(s) registered`);
+  // Handshake tracing (simulator only). Server verification cannot be switched off.
   const c = config as Record<string, unknown>;
-  const simulator = board.name === 'simulator';
-  const tlsDebug = { trace: simulator && String(c.tlsTrace) === '1', skipServerVerification: simulator && String(c.tlsSkipVerify) === '1' };
-  if (tlsDebug.skipServerVerification) log('agent: INSECURE bring-up build: server certificates are not verified');
+  const tlsDebug = { trace: board.name === 'simulator' && String(c.tlsTrace) === '1' };
   const ports = createAgentPorts(board, identity, log, tlsDebug);
   loadAgentConfig(settings, board, (raw) => {
     let agent: Agent;

@@ -9,6 +9,7 @@ import type { BoardConfig, StorageConfig } from './board-config.js';
 import { ModdableHttp } from './http.js';
 import { PreferenceKeyValue } from './preference-kv.js';
 import { ModdableRandom } from './random.js';
+import { ModdableSystemClock } from './system-clock.js';
 import { cryptSha256Factory } from './sha256.js';
 import { ModdableTicks } from './ticks.js';
 import { ModdableTimers } from './timer.js';
@@ -40,5 +41,6 @@ export function createAgentPorts(board: BoardConfig, identity: TlsIdentity | nul
     sha256: cryptSha256Factory,
     log,
     sample: () => ({ board: board.name }),
+    systemClock: new ModdableSystemClock(),
   };
 }

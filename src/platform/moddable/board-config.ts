@@ -10,6 +10,7 @@ import { ModdableError } from './errors.js';
 import type { TlsIdentity } from './tls.js';
 import * as v from '../../shared/validate.js';
 import { MAX_TIME_SERVERS } from '../../agent/config.js';
+import { deviceKeyProblem } from '../../shared/device-key.js';
 
 /** Most time servers taken from `timeServers` (the agent's own limit). */
 export { MAX_TIME_SERVERS };
@@ -54,7 +55,12 @@ export interface AgentSettings {
   thingName: string;
   /** `host` or `host:port` each; the port defaults to `timeServerPort` (123). */
   timeServers: HostPort[];
+  /** How telemetry goes out: HTTPS publish, or MQTT over WSS (the WebSocket adapter). */
+  transport: Transport;
 }
+
+export const TRANSPORTS = ['https', 'mqtt'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
 
 const fail: v.Fail = (path, why) => {
   throw new ModdableError('INVALID_CONFIG', `${path}: ${why}`);
@@ -139,6 +145,7 @@ export function parseSettings(c: Record<string, unknown>): AgentSettings {
     roleAlias: v.roleAlias(c.roleAlias, 'config.roleAlias', fail),
     thingName: v.thingName(c.thingName, 'config.thingName', fail),
     timeServers: servers.map((s, i) => v.endpoint(s, `config.timeServers[${i}]`, fail, ntpPort)),
+    transport: v.oneOf(c.transport, 'config.transport', TRANSPORTS, fail),
   };
 }
 
@@ -153,24 +160,40 @@ export function agentSettings(): AgentSettings {
 }
 
 const RESOURCE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+/** Most trust anchors taken from `trustAnchors` (tools/moddable/provision.ts writes at most this many). */
+export const MAX_TRUST_ANCHORS = 4;
+
+export interface Provisioned {
+  identity: TlsIdentity;
+  /** Every provisioned trust anchor (DER), at least one. */
+  trustAnchors: ArrayBuffer[];
+}
 
 /**
- * The device identity from the provisioning resources named by mc/config
- * `deviceCertificate`, `devicePrivateKey` and (optional) `trustAnchor`: DER
- * files the build takes from $(PROVISIONING) (default
- * boards/common/provisioning/). Null when the build has none.
+ * The device identity and trust anchors from the provisioning resources named
+ * by mc/config `deviceCertificate`, `devicePrivateKey` and `trustAnchors`
+ * (comma separated; those present are taken): DER files the build takes from
+ * $(PROVISIONING) (default boards/common/provisioning/, written by
+ * tools/moddable/provision.ts). Null when the build has no identity. The key
+ * must be PKCS#8 RSA 2048 and at least one anchor must be present: the SDK's
+ * CA store has no Amazon root, so without one every AWS connection fails.
  */
-export function deviceIdentity(): TlsIdentity | null {
+export function deviceIdentity(): Provisioned | null {
   const c = config as Record<string, unknown>;
   const certName = asText('config.deviceCertificate', c.deviceCertificate, RESOURCE_NAME);
   const keyName = asText('config.devicePrivateKey', c.devicePrivateKey, RESOURCE_NAME);
-  const anchorName = asText('config.trustAnchor', c.trustAnchor, RESOURCE_NAME);
+  const anchorList = v.requiredString(c.trustAnchors, 'config.trustAnchors', fail).split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (anchorList.length === 0 || anchorList.length > MAX_TRUST_ANCHORS) fail('config.trustAnchors', `must name 1..${MAX_TRUST_ANCHORS} resources, comma separated`);
+  anchorList.forEach((name, i) => asText(`config.trustAnchors[${i}]`, name, RESOURCE_NAME));
   const hasCert = Resource.exists(certName);
   const hasKey = Resource.exists(keyName);
   if (!hasCert && !hasKey) return null;
   if (!hasCert || !hasKey) fail('config.deviceCertificate', 'device certificate and private key must be provisioned together');
   // Copies in RAM (a few KiB): the SDK's X509 helpers take ArrayBuffers, not flash-mapped HostBuffers.
-  const identity: TlsIdentity = { certificate: new Resource(certName).slice(0), privateKey: new Resource(keyName).slice(0) };
-  if (Resource.exists(anchorName)) identity.trustAnchor = new Resource(anchorName).slice(0);
-  return identity;
+  const privateKey = new Resource(keyName).slice(0);
+  const problem = deviceKeyProblem(new Uint8Array(privateKey));
+  if (problem !== null) fail('config.devicePrivateKey', problem);
+  const trustAnchors = anchorList.filter((name) => Resource.exists(name)).map((name) => new Resource(name).slice(0));
+  if (trustAnchors.length === 0) fail('config.trustAnchors', 'no trust anchor provisioned (Amazon Root CA 1 and 3 for AWS, the dev cloud root locally)');
+  return { identity: { certificate: new Resource(certName).slice(0), privateKey }, trustAnchors };
 }
