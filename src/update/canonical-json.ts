@@ -8,7 +8,7 @@ import { TufError } from './errors.js';
 import { MAX_JSON_DEPTH } from './limits.js';
 
 /** Compares two strings by Unicode code point (Python's str order), not by UTF-16 unit. */
-export function compareCodePoints(a: string, b: string): number {
+export function canonicalKeyOrder(a: string, b: string): number {
   const n = a.length < b.length ? a.length : b.length;
   for (let i = 0; i < n; i++) {
     const x = a.charCodeAt(i);
@@ -85,7 +85,7 @@ export class CanonicalJsonWriter {
       return this.#byte(0x5d);
     }
     if (typeof v === 'object') {
-      const keys = Object.keys(v as object).sort(compareCodePoints);
+      const keys = Object.keys(v as object).sort(canonicalKeyOrder);
       this.#byte(0x7b);
       for (let i = 0; i < keys.length; i++) {
         if (i > 0) this.#byte(0x2c);

@@ -1,5 +1,5 @@
 // The TUF client core: see updater.ts for the workflow, limits.ts for the bounds.
-export { CanonicalJsonWriter, compareCodePoints } from './canonical-json.js';
+export { CanonicalJsonWriter, canonicalKeyOrder } from './canonical-json.js';
 export { TufError, type TufErrorCode } from './errors.js';
 export * from './limits.js';
 export { parseEnvelope, parseExpires } from './metadata.js';
