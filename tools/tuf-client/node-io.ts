@@ -49,6 +49,9 @@ export class NodeHttpFetch implements FetchPort {
         res.on('end', () => resolve(new Uint8Array(Buffer.concat(chunks))));
         res.on('error', reject);
       });
+      // `timeout` is an idle timeout: the overall deadline also stops a slow drip.
+      const deadline = setTimeout(() => req.destroy(new Error('deadline')), FETCH_DEADLINE_MS);
+      req.on('close', () => clearTimeout(deadline));
       req.on('timeout', () => req.destroy(new Error('deadline')));
       req.on('error', reject);
     });
