@@ -105,6 +105,7 @@ function partOf(rel: string): { part: string; layer: number } {
   if (rel.startsWith('time/')) return { part: 'time', layer: 1 };
   if (rel.startsWith('credentials/')) return { part: 'credentials', layer: 2 };
   if (rel.startsWith('telemetry/')) return { part: 'telemetry', layer: 2 };
+  if (rel.startsWith('update/')) return { part: 'update', layer: 2 };
   if (rel === 'agent.ts' || rel.startsWith('agent/')) return { part: 'agent', layer: 3 };
   if (rel.startsWith('platform/')) return { part: rel.split('/').slice(0, 2).join('/'), layer: 4 };
   throw new Error(`src/${rel}: in no layer (add it to partOf in test/architecture.test.ts)`);
