@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -101,4 +101,24 @@ test('status line: an untrusted clock (bound unknown: the firmware sends null) s
   assert.match(untrusted, /^time UNTRUSTED ±∞ \|/);
   assert.match(statusLine({}), /±∞/, 'nothing reported yet');
   assert.match(statusLine({ health: { timeState: 'SYNCED', timeBoundMs: 9.4 } }), /^time SYNCED ±9ms \|/);
+});
+
+test('dev cloud state from an older dev cloud (a root CA, no intermediate): npm start rebuilds its own state, says so, and delivers', () => {
+  // A working copy of an earlier checkout has such a .devcloud; npm start's state is regenerable.
+  const cwd = mkdtempSync(join(tmpdir(), 'start-stale-'));
+  try {
+    symlinkSync(join(repo, 'build'), join(cwd, 'build'));
+    const state = join(cwd, '.devcloud');
+    mkdirSync(state);
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=old dev cloud CA', '-days', '30', '-keyout', join(state, 'ca.key'), '-out', join(state, 'ca.pem')], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const run = spawnSync(process.execPath, [START, '--duration', '4', '--json', '--thing', `start-stale-${process.pid}`], { cwd, encoding: 'utf8', timeout: 90_000 });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /older dev cloud .*recreating/);
+    const summary = JSON.parse(run.stdout.trim().split('\n').pop()!) as { acked: number };
+    assert.ok(summary.acked > 0, run.stdout);
+    assert.ok(existsSync(join(state, 'intermediate.pem')), 'the state now has an intermediate CA');
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
 });

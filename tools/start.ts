@@ -246,7 +246,19 @@ export async function main(argv: string[]): Promise<number> {
   if (local) {
     // Loaded only for a local run: it pulls in aws-crt, which is slow to load and chatty on stderr.
     const { startDevCloud } = await import('./devcloud/devcloud.js');
-    cloud = await startDevCloud({ stateDir: join(repo, '.devcloud') });
+    const stateDir = join(repo, '.devcloud');
+    try {
+      cloud = await startDevCloud({ stateDir });
+    } catch (e) {
+      // npm start's own dev cloud state (CA, device certificates, the virtual
+      // device's flash) is regenerable: from an older dev cloud it is rebuilt,
+      // and said so. (`devcloud --state DIR` run by hand refuses instead.)
+      if ((e as { code?: unknown }).code !== 'STALE_STATE') throw e;
+      console.error(`[start] ${stateDir} is from an older dev cloud (no intermediate CA): recreating it; devices are provisioned again`);
+      rmSync(stateDir, { recursive: true, force: true });
+      mkdirSync(runDir, { recursive: true });
+      cloud = await startDevCloud({ stateDir });
+    }
     const device = await cloud.provision(o.thing);
     const e = cloud.endpoints();
     const servers: string[] = [];
