@@ -105,11 +105,15 @@ export function verifyEcdsa(pub: PublicKeyJson, data: Uint8Array, derSig: Uint8A
 }
 
 export class Pkcs11Tool {
+  /** Environment of the child (SOFTHSM2_CONF lives here), without the RELEASE_PIN_* variables. */
+  private readonly env: NodeJS.ProcessEnv;
+
   constructor(
     readonly module: string = DEFAULT_PKCS11_MODULE,
-    /** Environment of the child (SOFTHSM2_CONF lives here); no PIN is ever put in it. */
-    private readonly env: NodeJS.ProcessEnv = process.env,
-  ) {}
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.env = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('RELEASE_PIN')));
+  }
 
   /** The reason token commands cannot run here, or false. */
   static missing(module: string = DEFAULT_PKCS11_MODULE): string | false {
