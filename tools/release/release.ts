@@ -412,7 +412,7 @@ export class Release {
       if (key.revoked || !root.roles['targets']!.keyIDs.includes(keyid)) { reject('revoked'); continue; }
       if (!verifyEcdsa(key.pub, Buffer.from(canonicalJson(a.statement)), Buffer.from(String(a.statementSig), 'hex'))) { reject('statement not signed by its key'); continue; }
       if (a.statement.request !== id || a.statement.requestSha256 !== requestSha256) { reject('approval for another request'); continue; }
-      if (key.holder === req.requester && !emergency) { reject('self-approval'); continue; }
+      if (key.holder === req.requester) { reject('self-approval'); continue; }
       const approvedAt = Date.parse(a.statement.approvedAt);
       const validUntil = Date.parse(a.statement.validUntil);
       if (!emergency && !(now >= approvedAt && now <= validUntil && validUntil - approvedAt <= this.config.approvalWindowSeconds * 1000)) { reject('expired'); continue; }
