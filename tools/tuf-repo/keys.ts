@@ -87,8 +87,19 @@ export function hasKeyFile(keysDir: string, keyid: string): boolean {
   return existsSync(keyFilePath(keysDir, keyid));
 }
 
+/** What Metadata.sign() calls with the canonical bytes of the signed part. */
+export type MetadataSigner = (data: Buffer) => Signature;
+
+/**
+ * Signers that are not key files (a PKCS#11 token, say): the writer asks it first and
+ * falls back to the keys directory. `signer` returns undefined for a key it does not hold.
+ */
+export interface KeySource {
+  signer(keyid: string): MetadataSigner | undefined;
+}
+
 /** A signer for Metadata.sign(); throws `no-key` if the key file is missing or does not match its ID. */
-export function fileSigner(keysDir: string, keyid: string): (data: Buffer) => Signature {
+export function fileSigner(keysDir: string, keyid: string): MetadataSigner {
   const path = keyFilePath(keysDir, keyid);
   if (!existsSync(path)) throw new TufRepoError('no-key', `no key file for ${keyid} in ${keysDir}`);
   const file = JSON.parse(readFileSync(path, 'utf8')) as KeyFile;

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname, join, posix } from 'node:path';
 import { Metadata, MetaFile, MetadataKind, Root, Snapshot, TargetFile, Targets, Timestamp } from '@tufjs/models';
 import { TufRepoError } from './errors.js';
-import { fileSigner, generateKey, hasKeyFile, type KeyType, type PublicKeyJson } from './keys.js';
+import { fileSigner, generateKey, hasKeyFile, keyIdOf, type KeySource, type KeyType, type MetadataSigner, type PublicKeyJson } from './keys.js';
 
 export const TOP_ROLES = ['root', 'targets', 'snapshot', 'timestamp'] as const;
 export type TopRole = (typeof TOP_ROLES)[number];
@@ -37,10 +37,13 @@ export interface RoleSetup {
   /** Signatures required (default 1). */
   threshold?: number;
   keyType?: KeyType;
+  /** Use these public keys (held elsewhere, e.g. in tokens) instead of generating `keys` key files. */
+  publicKeys?: PublicKeyJson[];
 }
 
 export interface InitOptions {
   keysDir: string;
+  keySource?: KeySource;
   roles?: Partial<Record<TopRole, RoleSetup>>;
   consistentSnapshot?: boolean;
   expiresSeconds?: Partial<Record<TopRole, number>>;
@@ -49,6 +52,8 @@ export interface InitOptions {
 
 export interface OpenOptions {
   keysDir: string;
+  /** Asked before the keys directory for every signature. */
+  keySource?: KeySource;
   now?: () => Date;
 }
 
@@ -62,7 +67,8 @@ export interface PublishOptions {
 }
 
 export interface RotateRootOptions {
-  addKeys?: Array<{ role: TopRole; type: KeyType }>;
+  /** A key to generate (`type`) or a public key held elsewhere (`pub`, signed for through the key source). */
+  addKeys?: Array<{ role: TopRole; type: KeyType } | { role: TopRole; pub: PublicKeyJson }>;
   /** Remove a key from one role, or from every role when `role` is absent. */
   removeKeys?: Array<{ keyid: string; role?: TopRole }>;
   thresholds?: Partial<Record<TopRole, number>>;
@@ -159,6 +165,7 @@ function makeRoot(c: RootContent): Root {
 
 export class TufRepo {
   private readonly keysDir: string;
+  private readonly keySource: KeySource | undefined;
   private readonly now: () => Date;
 
   private constructor(
@@ -166,6 +173,7 @@ export class TufRepo {
     opts: OpenOptions,
   ) {
     this.keysDir = opts.keysDir;
+    this.keySource = opts.keySource;
     this.now = opts.now ?? (() => new Date());
   }
 
@@ -192,7 +200,7 @@ export class TufRepo {
     };
     for (const role of TOP_ROLES) {
       const setup = opts.roles?.[role] ?? {};
-      const count = setup.keys ?? 1;
+      const count = setup.publicKeys?.length ?? setup.keys ?? 1;
       const threshold = setup.threshold ?? 1;
       if (!Number.isSafeInteger(count) || count < 1) throw new TufRepoError('bad-input', `${role}: key count must be at least 1`);
       if (!Number.isSafeInteger(threshold) || threshold < 1 || threshold > count) {
@@ -200,9 +208,10 @@ export class TufRepo {
       }
       const keyids: string[] = [];
       for (let i = 0; i < count; i++) {
-        const { keyid, pub } = generateKey(opts.keysDir, setup.keyType ?? 'ed25519');
+        const given = setup.publicKeys?.[i];
+        const { keyid, pub } = given ? { keyid: keyIdOf(given), pub: given } : generateKey(opts.keysDir, setup.keyType ?? 'ed25519');
         content.keys[keyid] = pub;
-        keyids.push(keyid);
+        if (!keyids.includes(keyid)) keyids.push(keyid);
       }
       content.roles[role] = { keyids, threshold };
     }
@@ -304,6 +313,44 @@ export class TufRepo {
    * did) and timestamp (always), signed by the role's keys that have files in the keys dir.
    */
   publish(opts: PublishOptions = {}): Record<'targets' | 'snapshot' | 'timestamp', number> {
+    return this.publishWith(opts, undefined);
+  }
+
+  /**
+   * Publishes targets metadata signed elsewhere (e.g. approvals collected one by one), then
+   * snapshot and timestamp. Refused unless it is the next version and a threshold of the
+   * current root's targets keys signed it, and unless `contents` (or what is staged) holds
+   * bytes of the right length and SHA-256 for every target it lists.
+   */
+  publishTargets(md: Metadata<Targets>, contents: Record<string, Uint8Array> = {}): Record<'targets' | 'snapshot' | 'timestamp', number> {
+    const rootMd = this.root();
+    const current = this.targets().signed.version;
+    if (md.signed.version !== current + 1) throw new TufRepoError('bad-input', `targets version ${md.signed.version} is not the next one (${current + 1})`);
+    try {
+      rootMd.verifyDelegate('targets', md);
+    } catch (e) {
+      throw new TufRepoError('threshold', `targets ${md.signed.version}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const state = this.loadState();
+    const staged: Record<string, StagedTarget> = {};
+    for (const [name, t] of Object.entries(md.signed.targets)) {
+      if (!isTargetName(name)) throw new TufRepoError('bad-input', `bad target name ${JSON.stringify(name)}`);
+      const sha256 = t.hashes['sha256'];
+      if (!sha256) throw new TufRepoError('bad-input', `${name}: no sha256 hash`);
+      const given = contents[name];
+      const blob = given ?? (existsSync(join(this.dir, 'staging', sha256)) ? readFileSync(join(this.dir, 'staging', sha256)) : undefined);
+      if (!blob || blob.length !== t.length || sha256Hex(blob) !== sha256) throw new TufRepoError('bad-input', `${name}: no content of length ${t.length} and sha256 ${sha256}`);
+      if (given) writeAtomic(join(this.dir, 'staging', sha256), given);
+      const custom = t.unrecognizedFields['custom'] as Record<string, unknown> | undefined;
+      staged[name] = custom === undefined ? { length: t.length, sha256 } : { length: t.length, sha256, custom };
+    }
+    state.targets = staged;
+    state.pending = state.pending.filter((r) => r !== 'targets');
+    this.saveState(state);
+    return this.publishWith({}, md);
+  }
+
+  private publishWith(opts: PublishOptions, signedTargets: Metadata<Targets> | undefined): Record<'targets' | 'snapshot' | 'timestamp', number> {
     const state = this.loadState();
     const root = this.root().signed;
     const expires = { ...state.expiresSeconds, ...opts.expiresSeconds };
@@ -315,7 +362,14 @@ export class TufRepo {
 
     let targetsMeta: MetaFile;
     let snapshotMeta: MetaFile;
-    if (bump.has('targets') || !hasPublished) {
+    if (signedTargets) {
+      bump.add('snapshot');
+      for (const [name, t] of Object.entries(state.targets)) {
+        const blob = readFileSync(join(this.dir, 'staging', t.sha256));
+        writeAtomic(join(this.targetsDir, ...targetFilePath(name, t.sha256, consistent).split('/')), blob);
+      }
+      targetsMeta = this.writeVersioned('targets', signedTargets.signed.version, serialize(signedTargets), consistent);
+    } else if (bump.has('targets') || !hasPublished) {
       const version = hasPublished ? this.targets().signed.version + 1 : 1;
       const targets = new Targets({ version, specVersion: SPEC_VERSION, expires: this.expiry(expires.targets) });
       for (const [name, t] of Object.entries(state.targets)) {
@@ -376,8 +430,10 @@ export class TufRepo {
       for (const r of from) roles[r]!.keyids = roles[r]!.keyids.filter((k) => k !== keyid);
     }
     const added: Array<{ role: TopRole; keyid: string }> = [];
-    for (const { role, type } of opts.addKeys ?? []) {
-      const { keyid, pub } = generateKey(this.keysDir, type);
+    for (const add of opts.addKeys ?? []) {
+      const { role } = add;
+      const { keyid, pub } = 'pub' in add ? { keyid: keyIdOf(add.pub), pub: add.pub } : generateKey(this.keysDir, add.type);
+      if (roles[role]!.keyids.includes(keyid)) throw new TufRepoError('bad-input', `key ${keyid} is already in ${role}`);
       keys[keyid] = pub;
       roles[role]!.keyids.push(keyid);
       added.push({ role, keyid });
@@ -404,7 +460,7 @@ export class TufRepo {
     if (!signers) {
       const excluded = new Set(opts.doNotSignWith ?? []);
       const candidates = [...new Set([...old.roles.root!.keyIDs, ...roles.root!.keyids])];
-      signers = candidates.filter((k) => !excluded.has(k) && hasKeyFile(this.keysDir, k));
+      signers = candidates.filter((k) => !excluded.has(k) && this.hasKey(k));
       const oldCount = signers.filter((k) => old.roles.root!.keyIDs.includes(k)).length;
       const newCount = signers.filter((k) => roles.root!.keyids.includes(k)).length;
       if (oldCount < old.roles.root!.threshold || newCount < roles.root!.threshold) {
@@ -415,7 +471,7 @@ export class TufRepo {
       }
     }
     const md = new Metadata(root);
-    for (const k of signers) md.sign(fileSigner(this.keysDir, k));
+    for (const k of signers) md.sign(this.signerFor(k));
     this.writeRoot(md);
 
     const state = this.loadState();
@@ -454,7 +510,7 @@ export class TufRepo {
 
   private availableKeys(root: Root, role: TopRole): string[] {
     const r = root.roles[role]!;
-    const have = r.keyIDs.filter((k) => hasKeyFile(this.keysDir, k));
+    const have = r.keyIDs.filter((k) => this.hasKey(k));
     if (have.length < r.threshold) {
       throw new TufRepoError('threshold', `${role} needs ${r.threshold} signature(s); the keys dir has ${have.length} of its keys`);
     }
@@ -463,7 +519,15 @@ export class TufRepo {
 
   private signAll(md: Metadata<Root | Targets | Snapshot | Timestamp>, keyids: string[]): void {
     if (keyids.length === 0) throw new TufRepoError('no-key', 'no key to sign with');
-    for (const k of keyids) md.sign(fileSigner(this.keysDir, k));
+    for (const k of keyids) md.sign(this.signerFor(k));
+  }
+
+  private hasKey(keyid: string): boolean {
+    return this.keySource?.signer(keyid) !== undefined || hasKeyFile(this.keysDir, keyid);
+  }
+
+  private signerFor(keyid: string): MetadataSigner {
+    return this.keySource?.signer(keyid) ?? fileSigner(this.keysDir, keyid);
   }
 
   private writeRoot(md: Metadata<Root>): void {
