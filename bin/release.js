@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI is TypeScript, compiled to dist/ by `npm run build` (run by `npm ci`).
+import { launch } from './launch.js';
 import { main } from '../dist/tools/release/cli.js';
 
-process.exitCode = main(process.argv.slice(2));
+launch(main);

@@ -9,7 +9,7 @@
 //   uploader and loses no record;
 // - the HTTPS publish has a deadline kept by the core's timer, cancelled at the port.
 import type { Check, PortableSuite } from '../harness/portable.js';
-import { FakeClock, FixedRandom, ManualTimer } from '../harness/fakes.js';
+import { FakeClock, FakeCredentials, FixedRandom, ManualTimer } from '../harness/fakes.js';
 import { MemoryFlash } from '../harness/memory-flash.js';
 import { PersistentQueue, type RecordRef, type QueueStats } from '../../src/telemetry/queue.js';
 import { QueueError } from '../../src/telemetry/errors.js';
@@ -19,7 +19,7 @@ import { HttpsPublishTransport } from '../../src/telemetry/https-transport.js';
 import { DEFAULT_HTTP_DEADLINE_MS as DEFAULT_PUBLISH_DEADLINE_MS } from '../../src/shared/http-deadline.js';
 import { MqttWsTransport } from '../../src/telemetry/mqtt-transport.js';
 import type { PublishTransport, SendAuth, SendOutcome } from '../../src/telemetry/deps.js';
-import type { AwsCredentials, CredentialSource } from '../../src/shared/contracts.js';
+import type { AwsCredentials } from '../../src/shared/contracts.js';
 import type { HttpPort, HttpRequest, HttpResponse, WebSocketHandlers, WebSocketLink, WebSocketPort } from '../../src/ports.js';
 import { IotRequestSigner } from '../../src/sigv4/iot-request-signer.js';
 import { MAX_SESSION_TOKEN_CHARS, TemporaryCredentials, parseCredentialsResponse } from '../../src/credentials/parse.js';
@@ -73,16 +73,6 @@ function credentialsFrom(token: string, expirationMs = WALL + 3_600_000): Tempor
   return parseCredentialsResponse(utf8Bytes(body));
 }
 
-class FakeCredentials implements CredentialSource {
-  refreshes: string[] = [];
-  constructor(public creds: AwsCredentials | null) {}
-  current(): AwsCredentials | null {
-    return this.creds;
-  }
-  refresh(reason: string): void {
-    this.refreshes.push(reason);
-  }
-}
 
 /** An HttpPort that records requests and answers each with `answer` (null: never answers). */
 class RecordingHttp implements HttpPort {

@@ -5,7 +5,7 @@
 // letter, at-least-once delivery with duplicates only after unacknowledged
 // publishes.
 import type { Check, PortableSuite } from '../harness/portable.js';
-import { FakeClock, FixedRandom, ManualTimer } from '../harness/fakes.js';
+import { FakeClock, FakeCredentials, FixedRandom, ManualTimer } from '../harness/fakes.js';
 import { MemoryFlash } from '../harness/memory-flash.js';
 import { PersistentQueue } from '../../src/telemetry/queue.js';
 import { Uploader, type UploaderOptions } from '../../src/telemetry/uploader.js';
@@ -21,16 +21,6 @@ const WALL = Date.UTC(2026, 10, 22, 12, 0, 0);
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const TOKEN = 'IQoJb3JpZ2luX2VjEXAMPLETOKEN';
 
-class FakeCredentials implements CredentialSource {
-  refreshes: string[] = [];
-  constructor(public creds: AwsCredentials | null) {}
-  current(): AwsCredentials | null {
-    return this.creds;
-  }
-  refresh(reason: string): void {
-    this.refreshes.push(reason);
-  }
-}
 
 interface Call {
   topic: string;

@@ -8,7 +8,7 @@ import type { PortableSuite } from '../harness/portable.js';
 import { SecureClock, type SecureClockOptions } from '../../src/time/secure-clock.js';
 import { FLOOR_KEY } from '../../src/time/trusted-floor.js';
 import { SntpClient, type ServerOutcome } from '../../src/time/sntp-client.js';
-import { ManualTicks, ManualTimer, MemoryKeyValue, ScriptedUdp, SeededRandom, buildReply } from '../harness/fakes.js';
+import { ManualTicks, ManualTimer, MemoryKeyValue, ScriptedUdp, SeededRandom, buildReply, runSntpRound } from '../harness/fakes.js';
 
 /** True wall time at monotonic 0: 2027-01-15T08:00:00Z. */
 const WALL0 = 1_800_000_000_000;
@@ -66,15 +66,7 @@ function sntpRig(shifts: number[], store: MemoryKeyValue): Rig {
   return { ticks, timers, clock, client };
 }
 
-function runRound(r: Rig): ServerOutcome[] {
-  let result: ServerOutcome[] | null = null;
-  r.client.round((o) => {
-    result = o;
-  });
-  for (let i = 0; i < 100 && result === null; i++) r.timers.advance(100);
-  if (result === null) throw new Error('round did not finish');
-  return result;
-}
+const runRound = (r: Rig): ServerOutcome[] => runSntpRound(r.client, r.timers);
 
 const suite: PortableSuite = () => [
   {

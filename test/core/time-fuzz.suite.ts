@@ -7,7 +7,7 @@
 import type { PortableSuite } from '../harness/portable.js';
 import { SecureClock } from '../../src/time/secure-clock.js';
 import { SntpClient, type ServerOutcome } from '../../src/time/sntp-client.js';
-import { ManualTicks, ManualTimer, ScriptedUdp, SeededRandom, buildReply, type ScriptedSocket } from '../harness/fakes.js';
+import { ManualTicks, ManualTimer, ScriptedUdp, SeededRandom, buildReply, runSntpRound, type ScriptedSocket } from '../harness/fakes.js';
 
 /** True wall time at monotonic 0: 2027-01-15T08:00:00Z. */
 const WALL0 = 1_800_000_000_000;
@@ -135,16 +135,8 @@ function sntpRig(makeDatagrams: (req: Uint8Array, address: string, port: number,
   return r;
 }
 
-function runRound(r: SntpRig): ServerOutcome[] {
-  let result: ServerOutcome[] | null = null;
-  r.client.round((o) => {
-    result = o;
-  });
-  for (let i = 0; i < 100 && result === null; i++) r.timers.advance(100);
-  if (result === null) throw new Error('round did not finish');
-  r.timers.advance(1000); // let late datagrams land
-  return result;
-}
+/** A round, then 1 s more so that late datagrams land. */
+const runRound = (r: SntpRig): ServerOutcome[] => runSntpRound(r.client, r.timers, 1000);
 
 function ignoredTotal(c: SntpClient): number {
   let n = 0;

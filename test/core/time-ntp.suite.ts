@@ -6,7 +6,7 @@ import { encodeRequest, parseReply, NtpReply, type ReplyVerdict } from '../../sr
 import { ntpToUnixMs } from '../../src/time/ntp-era.js';
 import { SecureClock } from '../../src/time/secure-clock.js';
 import { SntpClient, type ServerOutcome } from '../../src/time/sntp-client.js';
-import { ManualTicks, ManualTimer, ScriptedUdp, SeededRandom, buildReply, type ReplySpec, type ScriptedSocket } from '../harness/fakes.js';
+import { ManualTicks, ManualTimer, ScriptedUdp, SeededRandom, buildReply, runSntpRound, type ReplySpec, type ScriptedSocket } from '../harness/fakes.js';
 
 /** 2026-01-01T00:00:00Z */
 const FLOOR_2026 = 1_767_225_600_000;
@@ -64,15 +64,7 @@ function rig(behaviours: Behaviour[], options: { attempts?: number; floorMs?: nu
   return r;
 }
 
-function runRound(r: Rig): ServerOutcome[] {
-  let result: ServerOutcome[] | null = null;
-  r.client.round((o) => {
-    result = o;
-  });
-  for (let i = 0; i < 100 && result === null; i++) r.timers.advance(100);
-  if (result === null) throw new Error('round did not finish');
-  return result;
-}
+const runRound = (r: Rig): ServerOutcome[] => runSntpRound(r.client, r.timers);
 
 function reasons(o: ServerOutcome[]): string[] {
   return o.map((x) => `${x.verdict}:${x.reason}`);

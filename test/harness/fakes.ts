@@ -6,6 +6,8 @@
 // src/time (so tests do not check the core against itself). Virtual time only.
 import type { HeaderList, KeyValuePort, RandomPort, TickSource, TimerPort, UdpPort, UdpSocket } from '../../src/ports.js';
 import type { TimeAuthority, TimeReading } from '../../src/time/authority.js';
+import type { AwsCredentials, CredentialSource } from '../../src/shared/contracts.js';
+import type { ServerOutcome, SntpClient } from '../../src/time/sntp-client.js';
 import { Prng } from '../../tools/sigv4/prng.js';
 
 export class ManualTicks implements TickSource {
@@ -258,4 +260,28 @@ export function buildReply(request: Uint8Array, spec: ReplySpec): Uint8Array {
   if (!spec.zeroReceive) putTimestamp(out, 32, spec.receiveMs);
   if (!spec.zeroTransmit) putTimestamp(out, 40, spec.transmitMs);
   return out;
+}
+
+/** A CredentialSource holding whatever the test puts in `creds`; records each refresh() reason. */
+export class FakeCredentials implements CredentialSource {
+  refreshes: string[] = [];
+  constructor(public creds: AwsCredentials | null) {}
+  current(): AwsCredentials | null {
+    return this.creds;
+  }
+  refresh(reason: string): void {
+    this.refreshes.push(reason);
+  }
+}
+
+/** Runs one SNTP round on virtual time (at most 100 steps of 100 ms), then `settleMs` more for late datagrams. */
+export function runSntpRound(client: SntpClient, timers: ManualTimer, settleMs = 0): ServerOutcome[] {
+  let result: ServerOutcome[] | null = null;
+  client.round((o) => {
+    result = o;
+  });
+  for (let i = 0; i < 100 && result === null; i++) timers.advance(100);
+  if (result === null) throw new Error('round did not finish');
+  if (settleMs > 0) timers.advance(settleMs);
+  return result;
 }

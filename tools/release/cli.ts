@@ -1,8 +1,7 @@
 // `release` command line (bin/release.js). Results are one JSON line on stdout;
 // what an approver is shown goes to stderr. PINs come from the environment
 // (RELEASE_PIN_<TOKEN LABEL>) or $RELEASE_PIN_DIR/<label>, never from arguments.
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { invokedDirectly } from '../cli-entry.js';
 import { parseArgs } from 'node:util';
 import { TufRepoError } from '../tuf-repo/errors.js';
 import { parseDuration } from '../tuf-repo/cli.js';
@@ -214,14 +213,4 @@ export function main(argv: string[], io: CliIo = { out: (l) => process.stdout.wr
   }
 }
 
-function invokedDirectly(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (invokedDirectly()) process.exitCode = main(process.argv.slice(2));
+if (invokedDirectly(import.meta.url)) process.exitCode = main(process.argv.slice(2));

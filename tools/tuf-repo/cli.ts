@@ -1,8 +1,8 @@
 // `tuf-repo` command line (bin/tuf-repo.js, or node dist/tools/tuf-repo/cli.js).
 // Every command prints one JSON line: versions, key IDs, target info. Private
 // keys stay in their files and are never printed.
-import { readFileSync, realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { invokedDirectly } from '../cli-entry.js';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { TufRepoError } from './errors.js';
 import { isKeyType, KEY_TYPES, type KeyType } from './keys.js';
@@ -231,14 +231,4 @@ export function main(argv: string[], out: (line: string) => void = (l) => proces
   }
 }
 
-function invokedDirectly(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (invokedDirectly()) process.exitCode = main(process.argv.slice(2));
+if (invokedDirectly(import.meta.url)) process.exitCode = main(process.argv.slice(2));
