@@ -40,7 +40,10 @@ interface Adversary {
 
 function now(extra: Partial<ReplySpec> = {}): ReplySpec {
   const t = Date.now();
-  return { receiveMs: t, transmitMs: t, ...extra };
+  // Date.now() stamps whole milliseconds: claim the precision that has (2^-9 s,
+  // about 2 ms), as an honest server would. Claiming 2^-20 s let two honest
+  // servers' intervals miss each other under load (seen in CI as no-majority).
+  return { receiveMs: t, transmitMs: t, precision: -9, ...extra };
 }
 
 const honest: Behaviour = (c) => c.reply(buildReply(c.request, now()));
