@@ -55,6 +55,12 @@ export interface UdpPort {
   open(): UdpSocket;
 }
 
+/** Host name resolution (DNS). */
+export interface ResolverPort {
+  /** Calls back at most once with an IPv4 literal, or null when the name did not resolve. */
+  resolve(host: string, callback: (address: string | null) => void): void;
+}
+
 /** Schedules callbacks; the core never uses setTimeout directly. */
 export interface TimerPort {
   set(callback: () => void, delayMs: number): unknown;

@@ -4,7 +4,7 @@
 // seeded random ports (never strong), in-memory key-value storage, a scripted
 // UDP port, and an NTP reply builder written from RFC 5905 independently of
 // src/time (so tests do not check the core against itself). Virtual time only.
-import type { HeaderList, KeyValuePort, RandomPort, TickSource, TimerPort, UdpPort, UdpSocket } from '../../src/ports.js';
+import type { HeaderList, KeyValuePort, RandomPort, ResolverPort, TickSource, TimerPort, UdpPort, UdpSocket } from '../../src/ports.js';
 import type { TimeAuthority, TimeReading } from '../../src/time/authority.js';
 import type { AwsCredentials, CredentialSource } from '../../src/shared/contracts.js';
 import type { ServerOutcome, SntpClient } from '../../src/time/sntp-client.js';
@@ -207,6 +207,34 @@ export class ScriptedUdp implements UdpPort {
     const s = new ScriptedSocket(this);
     this.sockets.push(s);
     return s;
+  }
+}
+
+/**
+ * A resolver the test scripts: `answers[host]` is the queue of answers given
+ * one per query (an address, null for a failure, 'silent' for no answer ever,
+ * 'throw'); an empty queue repeats its last answer. Queries are recorded.
+ */
+export class ScriptedResolver implements ResolverPort {
+  readonly queries: Array<{ host: string; atMs: number }> = [];
+  readonly answers = new Map<string, Array<string | null | 'silent' | 'throw'>>();
+  private readonly last = new Map<string, string | null | 'silent' | 'throw'>();
+  constructor(private readonly timer: ManualTimer | null = null) {}
+  script(host: string, ...answers: Array<string | null | 'silent' | 'throw'>): this {
+    this.answers.set(host, answers);
+    return this;
+  }
+  resolve(host: string, callback: (address: string | null) => void): void {
+    this.queries.push({ host, atMs: this.timer?.nowMs ?? 0 });
+    const queue = this.answers.get(host) ?? [];
+    const a = queue.length > 0 ? queue.shift()! : (this.last.get(host) ?? null);
+    this.last.set(host, a);
+    if (a === 'throw') throw new Error('resolver failure');
+    if (a === 'silent') return;
+    callback(a);
+  }
+  count(host: string): number {
+    return this.queries.filter((q) => q.host === host).length;
   }
 }
 

@@ -1,12 +1,14 @@
 // Starts the agent on a Moddable board: validates the board and provisioning
-// configuration, loads the device identity, resolves the time servers, builds
+// configuration, loads the device identity, keeps the time server names resolved, builds
 // the ports and starts src/agent.ts. Every failure to start is traced with
 // its typed error code; no secret is ever traced.
 import config from 'mc/config';
 import { Agent } from '../../agent.js';
 import { agentSettings, boardConfig, deviceIdentity } from './board-config.js';
+import { AliasedUdp, HostTable } from '../../shared/host-table.js';
 import { loadAgentConfig } from './agent-config.js';
 import { createAgentPorts } from './agent-ports.js';
+import { ModdableResolver } from './resolve.js';
 import { registerTrustAnchors } from './tls.js';
 
 /**
@@ -47,7 +49,20 @@ export function startAgent(started?: (agent: Agent | null) => void): void {
   const c = config as Record<string, unknown>;
   const tlsDebug = { trace: board.name === 'simulator' && String(c.tlsTrace) === '1' };
   const ports = createAgentPorts(board, identity, log, tlsDebug);
-  loadAgentConfig(settings, board, (raw) => {
+  // Time server names stay resolved for the agent's lifetime (retried, refreshed on silence).
+  const names = new HostTable({
+    resolver: new ModdableResolver(),
+    timers: ports.timers,
+    random: ports.random,
+    hosts: settings.timeServers.map((s) => s.host),
+    onChange: (host, address) => log(`dns: ${host} is ${address}`),
+  });
+  ports.udp = new AliasedUdp(ports.udp, names);
+  names.hosts().forEach((host, i) => {
+    if (names.address(host) !== host) log(`dns: time server ${host} is ${AliasedUdp.aliasOf(i)} in the agent's log`);
+  });
+  names.start();
+  loadAgentConfig(settings, board, names, (raw) => {
     let agent: Agent;
     try {
       agent = new Agent(ports, raw);
