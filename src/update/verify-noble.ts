@@ -19,8 +19,6 @@ export const MIN_RSA_BITS = 1024;
 export const MAX_RSA_BITS = 4096;
 /** Bits of an RSA public exponent accepted (65537 has 17); bounds the modular exponentiation. */
 export const MAX_RSA_EXPONENT_BITS = 64;
-/** Nesting of DER structures walked in a public key. */
-export const MAX_DER_DEPTH = 4;
 
 const OID_EC_PUBLIC_KEY = '2a8648ce3d0201'; // 1.2.840.10045.2.1
 const OID_P256 = '2a8648ce3d030107'; // 1.2.840.10045.3.1.7
