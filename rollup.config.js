@@ -15,6 +15,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nodeResolve from '@rollup/plugin-node-resolve';
 import { rollup, VERSION as ROLLUP_VERSION } from '@rollup/wasm-node';
+import { transform, version as ESBUILD_VERSION } from 'esbuild';
 
 const here = resolve('.');
 const VIRTUAL = '\0xs-entry:';
@@ -53,7 +54,7 @@ function fileHash(path) {
 }
 
 /** What a bundle is built from, besides its modules: a change in any of these rebuilds it. */
-const buildKey = (name) => ({ rollup: ROLLUP_VERSION, config: fileHash(CONFIG_FILE), entry: entries[name] ?? null });
+const buildKey = (name) => ({ rollup: ROLLUP_VERSION, esbuild: ESBUILD_VERSION, config: fileHash(CONFIG_FILE), entry: entries[name] ?? null });
 
 /** Writes the record of a bundle's inputs once its output is written. */
 function recordInputs(name) {
@@ -79,14 +80,31 @@ function isStale(name, outputFile) {
     return true;
   }
   const key = buildKey(name);
-  if (r.rollup !== key.rollup || r.config !== key.config || r.entry !== key.entry || typeof r.modules !== 'object' || r.modules === null) return true;
+  if (r.rollup !== key.rollup || r.esbuild !== key.esbuild || r.config !== key.config || r.entry !== key.entry || typeof r.modules !== 'object' || r.modules === null) return true;
   return Object.entries(r.modules).some(([id, hash]) => fileHash(id) !== hash);
+}
+
+/**
+ * @noble/curves uses static class fields, which this XS (13.3) fails on
+ * ("not initialized yet"): a bundle that contains it has them lowered by
+ * esbuild. Other bundles are left as rollup wrote them (their computron
+ * counts are pinned).
+ */
+function lowerStaticFieldsForNoble() {
+  return {
+    name: 'lower-static-fields-for-noble',
+    async renderChunk(code, chunk) {
+      if (!chunk.moduleIds.some((id) => id.includes('/node_modules/@noble/curves/'))) return null;
+      const out = await transform(code, { target: 'es2022', supported: { 'class-static-field': false }, charset: 'utf8' });
+      return { code: out.code, map: null };
+    },
+  };
 }
 
 const xsScript = (name, input) => ({
   input,
   output: { file: `build/xs/${name}.js`, format: 'iife', name: `xs_${name.replace(/\W/g, '_')}`, generatedCode: 'es2015' },
-  plugins: [virtualEntries(entries), nodeResolve(), recordInputs(name)],
+  plugins: [virtualEntries(entries), nodeResolve(), lowerStaticFieldsForNoble(), recordInputs(name)],
   treeshake: true,
 });
 

@@ -105,7 +105,8 @@ export async function main(argv: string[]): Promise<number> {
     log(`${(e as Error).message}\n${USAGE}`);
     return 2;
   }
-  if (a.engine === 'xs') {
+  // init only copies the trusted root (no core involved): the same on both engines.
+  if (a.engine === 'xs' && a.command !== 'init') {
     const { runOnXs } = await import('./xs-host.js');
     return runOnXs(a);
   }
