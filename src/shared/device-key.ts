@@ -8,33 +8,12 @@
 /** The modulus size device keys must have (AWS IoT accepts 2048 and up; 2048 keeps the handshake affordable on a Pico). */
 export const DEVICE_RSA_BITS = 2048;
 
+import { derTlv, type Tlv } from './der.js';
+
 // OIDs as DER content bytes.
 const RSA_ENCRYPTION = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
 const EC_PUBLIC_KEY = [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
 const P256 = [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-
-interface Tlv {
-  tag: number;
-  start: number;
-  end: number;
-}
-
-/** One DER TLV at `at` within [at, limit), or null when malformed. */
-function tlv(b: Uint8Array, at: number, limit: number): Tlv | null {
-  if (at + 2 > limit) return null;
-  const tag = b[at]!;
-  let len = b[at + 1]!;
-  let start = at + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 3 || start + n > limit) return null;
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + b[start + i]!;
-    start += n;
-  }
-  if (start + len > limit) return null;
-  return { tag, start, end: start + len };
-}
 
 function same(b: Uint8Array, t: Tlv, oid: readonly number[]): boolean {
   if (t.end - t.start !== oid.length) return false;
@@ -47,28 +26,28 @@ function same(b: Uint8Array, t: Tlv, oid: readonly number[]): boolean {
  * not, in words for the person provisioning the board.
  */
 export function deviceKeyProblem(der: Uint8Array): string | null {
-  const outer = tlv(der, 0, der.length);
+  const outer = derTlv(der, 0, der.length);
   if (!outer || outer.tag !== 0x30) return 'not a DER PKCS#8 private key';
-  const version = tlv(der, outer.start, outer.end);
+  const version = derTlv(der, outer.start, outer.end);
   if (!version || version.tag !== 0x02) return 'not a DER PKCS#8 private key';
-  const algorithm = tlv(der, version.end, outer.end);
+  const algorithm = derTlv(der, version.end, outer.end);
   if (!algorithm || algorithm.tag !== 0x30) {
     // PKCS#1 RSAPrivateKey has an INTEGER (the modulus) here, SEC 1 ECPrivateKey an OCTET STRING.
     return 'not PKCS#8 (convert with: openssl pkcs8 -topk8 -nocrypt -outform der)';
   }
-  const oid = tlv(der, algorithm.start, algorithm.end);
+  const oid = derTlv(der, algorithm.start, algorithm.end);
   if (!oid || oid.tag !== 0x06) return 'not a DER PKCS#8 private key';
   if (same(der, oid, EC_PUBLIC_KEY)) {
-    const curve = tlv(der, oid.end, algorithm.end);
+    const curve = derTlv(der, oid.end, algorithm.end);
     const name = curve && curve.tag === 0x06 && same(der, curve, P256) ? 'a P-256 (EC) key' : 'an EC key';
     return `${name}: the board's TLS signs client authentication only with RSA; issue an RSA ${DEVICE_RSA_BITS} device key`;
   }
   if (!same(der, oid, RSA_ENCRYPTION)) return `not an RSA key: the board's TLS signs client authentication only with RSA; issue an RSA ${DEVICE_RSA_BITS} device key`;
-  const octets = tlv(der, algorithm.end, outer.end);
+  const octets = derTlv(der, algorithm.end, outer.end);
   if (!octets || octets.tag !== 0x04) return 'not a DER PKCS#8 private key';
-  const rsa = tlv(der, octets.start, octets.end);
-  const rsaVersion = rsa && rsa.tag === 0x30 ? tlv(der, rsa.start, rsa.end) : null;
-  const modulus = rsa && rsaVersion && rsaVersion.tag === 0x02 ? tlv(der, rsaVersion.end, rsa.end) : null;
+  const rsa = derTlv(der, octets.start, octets.end);
+  const rsaVersion = rsa && rsa.tag === 0x30 ? derTlv(der, rsa.start, rsa.end) : null;
+  const modulus = rsa && rsaVersion && rsaVersion.tag === 0x02 ? derTlv(der, rsaVersion.end, rsa.end) : null;
   if (!rsa || !modulus || modulus.tag !== 0x02 || modulus.end === modulus.start) return 'malformed RSA private key';
   let first = modulus.start;
   while (first < modulus.end - 1 && der[first] === 0) first++;

@@ -5,6 +5,7 @@
 // raw bytes, ecdsa and rsa as PEM SubjectPublicKeyInfo; signatures as hex
 // (ASN.1 DER for ecdsa). Anything malformed, out of range or of an unknown
 // type verifies as false; nothing throws out of verify().
+import { derChildren, derTlv, type Tlv } from '../shared/der.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -102,44 +103,6 @@ export function pemDer(pem: string): Uint8Array | null {
   return base64Bytes(body);
 }
 
-interface Tlv {
-  tag: number;
-  start: number;
-  end: number;
-}
-
-/** One DER TLV at `at` within `limit`: definite lengths only, minimal length encoding, at most 4 length bytes. */
-function tlv(der: Uint8Array, at: number, limit: number): Tlv | null {
-  if (at + 2 > limit) return null;
-  const tag = der[at]!;
-  if ((tag & 0x1f) === 0x1f) return null;
-  let len = der[at + 1]!;
-  let p = at + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 4 || p + n > limit) return null;
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + der[p++]!;
-    if (len < 0x80 || (n > 1 && der[at + 2] === 0)) return null;
-  }
-  if (p + len > limit) return null;
-  return { tag, start: p, end: p + len };
-}
-
-/** Children of a constructed TLV; null unless they tile it exactly. */
-function children(der: Uint8Array, parent: Tlv, max: number): Tlv[] | null {
-  const out: Tlv[] = [];
-  let at = parent.start;
-  while (at < parent.end) {
-    if (out.length >= max) return null;
-    const t = tlv(der, at, parent.end);
-    if (t === null) return null;
-    out.push(t);
-    at = t.end;
-  }
-  return out;
-}
-
 interface Spki {
   algorithm: string;
   parameters: Tlv;
@@ -148,13 +111,13 @@ interface Spki {
 
 /** SubjectPublicKeyInfo: SEQUENCE { SEQUENCE { OID, params }, BIT STRING (0 unused bits) }. */
 export function parseSpki(der: Uint8Array): Spki | null {
-  const top = tlv(der, 0, der.length);
+  const top = derTlv(der, 0, der.length);
   if (top === null || top.tag !== 0x30 || top.end !== der.length) return null;
-  const parts = children(der, top, 2);
+  const parts = derChildren(der, top, 2);
   if (parts === null || parts.length !== 2) return null;
   const [alg, bits] = parts as [Tlv, Tlv];
   if (alg.tag !== 0x30 || bits.tag !== 0x03 || bits.end - bits.start < 2 || der[bits.start] !== 0) return null;
-  const algParts = children(der, alg, 2);
+  const algParts = derChildren(der, alg, 2);
   if (algParts === null || algParts.length !== 2 || algParts[0]!.tag !== 0x06) return null;
   return { algorithm: hexOf(der.subarray(algParts[0]!.start, algParts[0]!.end)), parameters: algParts[1]!, key: der.subarray(bits.start + 1, bits.end) };
 }
@@ -206,9 +169,9 @@ function rsaKey(spki: Spki, der: Uint8Array): RsaKey | null {
   const p = spki.parameters;
   if (p.tag !== 0x05 || p.end !== p.start) return null;
   const key = spki.key;
-  const seq = tlv(key, 0, key.length);
+  const seq = derTlv(key, 0, key.length);
   if (seq === null || seq.tag !== 0x30 || seq.end !== key.length) return null;
-  const parts = children(key, seq, 2);
+  const parts = derChildren(key, seq, 2);
   if (parts === null || parts.length !== 2) return null;
   const n = positiveInteger(key, parts[0]!);
   const e = positiveInteger(key, parts[1]!);
