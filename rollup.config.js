@@ -15,7 +15,9 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nodeResolve from '@rollup/plugin-node-resolve';
 import { rollup, VERSION as ROLLUP_VERSION } from '@rollup/wasm-node';
-import { transform, version as ESBUILD_VERSION } from 'esbuild';
+import { version as ESBUILD_VERSION } from 'esbuild';
+// Compiled by tsc, which `npm run build` runs first.
+import { lowerStaticFieldsForNoble } from './dist/tools/xs/lower-static-fields.js';
 
 const here = resolve('.');
 const VIRTUAL = '\0xs-entry:';
@@ -82,23 +84,6 @@ function isStale(name, outputFile) {
   const key = buildKey(name);
   if (r.rollup !== key.rollup || r.esbuild !== key.esbuild || r.config !== key.config || r.entry !== key.entry || typeof r.modules !== 'object' || r.modules === null) return true;
   return Object.entries(r.modules).some(([id, hash]) => fileHash(id) !== hash);
-}
-
-/**
- * @noble/curves uses static class fields, which this XS (13.3) fails on
- * ("not initialized yet"): a bundle that contains it has them lowered by
- * esbuild. Other bundles are left as rollup wrote them (their computron
- * counts are pinned).
- */
-function lowerStaticFieldsForNoble() {
-  return {
-    name: 'lower-static-fields-for-noble',
-    async renderChunk(code, chunk) {
-      if (!chunk.moduleIds.some((id) => id.includes('/node_modules/@noble/curves/'))) return null;
-      const out = await transform(code, { target: 'es2022', supported: { 'class-static-field': false }, charset: 'utf8' });
-      return { code: out.code, map: null };
-    },
-  };
 }
 
 const xsScript = (name, input) => ({

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { rollup } from '@rollup/wasm-node';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
+import { lowerStaticFieldsForNoble } from '../xs/lower-static-fields.js';
 
 export interface DeviceTestBuild {
   /** IIFE script for xsnap (target xs). */
@@ -80,7 +81,7 @@ export const suites = [${table.join(', ')}];
 export default function main() { runDeviceTests(suites); }
 `,
   );
-  const bundle = await rollup({ input: entry, plugins: [nodeResolve()], onwarn: () => {} });
+  const bundle = await rollup({ input: entry, plugins: [nodeResolve(), lowerStaticFieldsForNoble()], onwarn: () => {} });
   const script = join(outDir, 'device-tests.js');
   const module = join(outDir, 'device-tests.mjs');
   await bundle.write({ file: script, format: 'iife', name: 'deviceTests', footer: 'deviceTests.default();' });
