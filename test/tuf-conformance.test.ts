@@ -50,7 +50,8 @@ for (const engine of Object.keys(KNOWN_FAILING)) {
       const report = join(work, 'report.json');
       const run = spawnSync(
         python,
-        ['-m', 'pytest', suite, '--entrypoint', `${entry} --engine ${engine}`, '-q', '-p', 'no:cacheprovider', '--json-report', `--json-report-file=${report}`],
+        // --basetemp: pytest's shared /tmp/pytest-of-<user> prunes other runs' folders, so two runs at once broke each other.
+        ['-m', 'pytest', suite, '--entrypoint', `${entry} --engine ${engine}`, '-q', '-p', 'no:cacheprovider', `--basetemp=${join(work, 'pytest')}`, '--json-report', `--json-report-file=${report}`],
         { cwd: work, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
       );
       assert.ok(existsSync(report), `pytest wrote no report (exit ${run.status}):\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-4000)}`);
