@@ -8,10 +8,9 @@
 // timers pending at that instant).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { XsWorker } from '../tools/xs/worker.js';
+import { xsWorkerWithBundle } from './harness/xs-bundle-worker.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bundle = join(repo, 'build', 'xs', 'agent-soak.js');
@@ -23,16 +22,8 @@ const SEED = Number(process.env.SOAK_SEED ?? 0x50a1c0de) >>> 0;
 
 for (const transport of ['https', 'mqtt'] as const) {
   test(`XS heap stays flat over ${MEASURE_MINUTES} simulated minutes of the ${transport} soak (seed ${SEED})`, async () => {
-    assert.ok(existsSync(bundle), `${bundle} missing: run npm run build`);
-    const reports: number[][] = [];
-    const worker = new XsWorker({
-      onCommand(message) {
-        reports.push(Array.from(message));
-        return new Uint8Array(0);
-      },
-    });
+    const { worker, reports } = await xsWorkerWithBundle(bundle);
     try {
-      await worker.evaluate(readFileSync(bundle, 'utf8'));
       await worker.evaluate(`agentSoakInit(${SEED}, ${JSON.stringify(transport)}, ${WARMUP_MINUTES + MEASURE_MINUTES})`);
       const warm = await worker.evaluate(`agentSoakRunTo(${WARMUP_MINUTES})`);
       const idle = await worker.evaluate('agentSoakIdle()');

@@ -3,10 +3,9 @@
 // heap (`currentHeapCount`, after our explicit gc()) with every crank.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { XsWorker } from '../tools/xs/worker.js';
+import { xsWorkerWithBundle } from './harness/xs-bundle-worker.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bundle = join(repo, 'build', 'xs', 'sigv4-alloc.js');
@@ -15,16 +14,8 @@ const ROUNDS = 2;
 const PER_ROUND = 8;
 
 test('XS heap does not grow while signing the same-shaped requests (header, presign, chunk)', async () => {
-  assert.ok(existsSync(bundle), `${bundle} missing: run npm run build`);
-  const reports: number[][] = [];
-  const worker = new XsWorker({
-    onCommand(message) {
-      reports.push(Array.from(message));
-      return new Uint8Array(0);
-    },
-  });
+  const { worker, reports } = await xsWorkerWithBundle(bundle);
   try {
-    await worker.evaluate(readFileSync(bundle, 'utf8'));
     await worker.evaluate(`sigv4AllocRound(${PER_ROUND})`); // warm-up: lazily created engine state
     // Every evaluate itself keeps one heap slot (measured: the same with 0,
     // 20 or 100 signings), so compare each signing round with an empty round.
