@@ -8,3 +8,4 @@ export { pathMatches, quote, MAX_PATTERN_STEPS } from './names.js';
 export type { FetchPort, HashPort, MetadataStore, SignatureVerifier, TufClock } from './ports.js';
 export { checkLengthAndHashes, TrustedSet } from './trusted-set.js';
 export { Updater, type TargetInfo, type UpdaterOptions } from './updater.js';
+export { downloadTargets, type TargetCache } from './download.js';

@@ -72,14 +72,8 @@ export async function makePythonTufRepo(dir: string): Promise<PythonTufRepo> {
   if (why) throw new Error(why);
   mkdirSync(dir, { recursive: true });
   await run(tufVenvPython(), [fixture('tuf_make_reference_repo.py'), dir], { timeout: PYTHON_TUF_TIMEOUT_MS });
-  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
-    metadataDir: string;
-    targetsDir: string;
-    trustedRoot: string;
-    versions: Record<string, number>;
-    keyTypes: Record<string, string>;
-    targets: PythonTufTarget[];
-  };
+  // The generator writes the same fields, with paths relative to `dir`.
+  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Omit<PythonTufRepo, 'dir'>;
   return {
     dir,
     metadataDir: join(dir, m.metadataDir),

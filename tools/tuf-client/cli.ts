@@ -7,7 +7,7 @@
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TufError } from '../../src/update/errors.js';
-import { quote } from '../../src/update/names.js';
+import { downloadTargets, type TargetCache } from '../../src/update/download.js';
 import { Updater } from '../../src/update/updater.js';
 import { DirectoryStore, NodeHttpFetch, SystemClock, writeAtomic } from './node-io.js';
 import { NodeHash, NodeSignatureVerifier } from './verify-node.js';
@@ -71,27 +71,21 @@ function updater(a: CliArgs): Updater {
 async function download(a: CliArgs): Promise<number> {
   if (a.targetDir === undefined || a.targetBaseUrl === undefined || a.targetNames.length === 0) throw new Error('download needs --target-name, --target-base-url and --target-dir');
   mkdirSync(a.targetDir, { recursive: true });
-  const u = updater(a);
-  await u.refresh();
-  for (const name of a.targetNames) {
-    const info = await u.getTargetInfo(name);
-    if (info === null) {
-      log(`${name}: no trusted metadata lists this target`);
-      return 1;
-    }
-    const file = quote(name);
-    let cached: Uint8Array | null = null;
-    try {
-      cached = new Uint8Array(readFileSync(join(a.targetDir, file)));
-      u.verifyTarget(info, cached);
-      log(`${name}: cached copy verified`);
-      continue;
-    } catch {
-      cached = null;
-    }
-    const bytes = await u.downloadTarget(info);
-    writeAtomic(a.targetDir, file, bytes);
-    log(`${name}: downloaded ${bytes.length} bytes`);
+  const dir = a.targetDir;
+  const cache: TargetCache = {
+    read(file) {
+      try {
+        return new Uint8Array(readFileSync(join(dir, file)));
+      } catch {
+        return null;
+      }
+    },
+    write: (file, bytes) => writeAtomic(dir, file, bytes),
+  };
+  const missing = await downloadTargets(updater(a), a.targetNames, cache, log);
+  if (missing !== null) {
+    log(`${missing}: no trusted metadata lists this target`);
+    return 1;
   }
   return 0;
 }

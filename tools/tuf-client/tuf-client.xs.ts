@@ -10,7 +10,7 @@
 // accepts the run only with that report, since XS can stop early silently.
 import { TufError } from '../../src/update/errors.js';
 import { NobleHash } from '../../src/update/hash-noble.js';
-import { quote } from '../../src/update/names.js';
+import { downloadTargets, type TargetCache } from '../../src/update/download.js';
 import type { FetchPort, MetadataStore, TufClock } from '../../src/update/ports.js';
 import { Updater } from '../../src/update/updater.js';
 import { NobleSignatureVerifier } from '../../src/update/verify-noble.js';
@@ -75,30 +75,22 @@ const clock: TufClock = {
   },
 };
 
+/** Targets live on the host, in its target directory. */
+const hostTargets: TargetCache = {
+  read(file) {
+    const r = call({ kind: 'readTarget', file });
+    return r.status === REPLY_OK ? r.body : null;
+  },
+  write(file, bytes) {
+    if (call({ kind: 'writeTarget', file }, bytes).status !== REPLY_OK) throw new TufError('storage', `writing target ${file} failed`);
+  },
+};
+
 async function download(u: Updater, a: Args): Promise<number> {
-  await u.refresh();
-  for (const name of a.targetNames) {
-    const info = await u.getTargetInfo(name);
-    if (info === null) {
-      log(`${name}: no trusted metadata lists this target`);
-      return 1;
-    }
-    const file = quote(name);
-    const cached = call({ kind: 'readTarget', file });
-    if (cached.status === REPLY_OK) {
-      try {
-        u.verifyTarget(info, cached.body);
-        log(`${name}: cached copy verified`);
-        continue;
-      } catch {
-        // Not the trusted version: download it.
-      }
-    }
-    const bytes = await u.downloadTarget(info);
-    if (call({ kind: 'writeTarget', file }, bytes).status !== REPLY_OK) throw new TufError('storage', `writing target ${name} failed`);
-    log(`${name}: downloaded ${bytes.length} bytes`);
-  }
-  return 0;
+  const missing = await downloadTargets(u, a.targetNames, hostTargets, log);
+  if (missing === null) return 0;
+  log(`${missing}: no trusted metadata lists this target`);
+  return 1;
 }
 
 async function run(): Promise<number> {
