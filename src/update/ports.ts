@@ -43,3 +43,15 @@ export interface MetadataStore {
 export interface TufClock {
   now(): { state: string; earliest: number; latest: number };
 }
+
+/**
+ * Reads part of a target file (HTTP Range on the wire): resolves with the
+ * bytes from `offset`, exactly `length` of them unless the file ends first
+ * (fewer, possibly none), null when the repository says the file does not
+ * exist (HTTP 403/404); rejects on anything else (network, other status,
+ * more bytes than asked, a deadline). The staging code never holds more
+ * than one such chunk.
+ */
+export interface RangeFetchPort {
+  fetchRange(url: string, offset: number, length: number): Promise<Uint8Array | null>;
+}
