@@ -30,7 +30,7 @@ import { FlashRegion, geometryChangeOf, migrateAgentFlash } from './agent/flash-
 import { IotRequestSigner } from './sigv4/iot-request-signer.js';
 import { AgentError } from './agent/errors.js';
 import { parseAgentConfig, type AgentConfig } from './agent/config.js';
-import type { FlashPort, HttpPort, KeyValuePort, RandomPort, Sha256Factory, SystemClockPort, TickSource, TimerPort, UdpPort, WebSocketPort } from './ports.js';
+import type { FirmwarePort, FlashPort, HttpPort, KeyValuePort, RandomPort, Sha256Factory, SystemClockPort, TickSource, TimerPort, UdpPort, WebSocketPort } from './ports.js';
 
 export { AgentError, parseAgentConfig, type AgentConfig };
 
@@ -52,6 +52,8 @@ export interface AgentPorts {
   sample?: () => Metrics;
   /** The platform clock TLS checks certificates against; set from the secure clock (see the bring-up order above). */
   systemClock?: SystemClockPort | null;
+  /** A/B firmware slots and reboot (signed updates); without it the agent applies config bundles only. */
+  firmware?: FirmwarePort | null;
 }
 
 export interface AgentStatus {

@@ -131,6 +131,18 @@ export interface FlashPort {
   write(offset: number, bytes: Uint8Array, start: number, length: number): void;
 }
 
+/**
+ * The firmware store and restart, for updates: a flash that holds the A/B
+ * slots and their boot record (src/update/slots.ts lays it out; the
+ * bootloader reads the same layout), and a reboot that boots what that
+ * record says.
+ */
+export interface FirmwarePort {
+  readonly flash: FlashPort;
+  /** Restarts the device; does not return on a board (the virtual device stops the engine after the current callback). */
+  reboot(): void;
+}
+
 /** Small settings that survive reboot (trusted time floor, provisioning). */
 export interface KeyValuePort {
   get(key: string): string | undefined;
