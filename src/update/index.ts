@@ -24,3 +24,15 @@ export {
   type TargetBinding,
   type TargetKind,
 } from './policy.js';
+export {
+  CONFIG_RECORD_KEYS,
+  ConfigStore,
+  effectiveLimits,
+  MAX_CONFIG_BUNDLE_BYTES,
+  MAX_CONFIG_RECORD_CHARS,
+  MAX_CONFIG_TARGET_CHARS,
+  parseConfigBundle,
+  type AppliedConfig,
+  type CompiledLimits,
+  type ConfigOverlay,
+} from './config-bundle.js';
