@@ -6,6 +6,21 @@ export { parseEnvelope, parseExpires } from './metadata.js';
 export type { Envelope, Key, MetaFile, RootSigned, SnapshotSigned, TargetFile, TargetsSigned, TimestampSigned } from './metadata.js';
 export { pathMatches, quote, MAX_PATTERN_STEPS } from './names.js';
 export type { FetchPort, HashPort, MetadataStore, SignatureVerifier, TufClock } from './ports.js';
-export { checkLengthAndHashes, TrustedSet } from './trusted-set.js';
+export { checkLengthAndHashes, TrustedSet, type VerifiedTargets } from './trusted-set.js';
 export { Updater, type TargetInfo, type UpdaterOptions } from './updater.js';
 export { downloadTargets, type TargetCache } from './download.js';
+export { UpdateError, type UpdateErrorCode } from './update-error.js';
+export {
+  ANTI_ROLLBACK_KEYS,
+  AntiRollbackCounters,
+  checkTarget,
+  MAX_BINDING_CHARS,
+  MAX_PROVENANCE_FIELDS,
+  MAX_PROVENANCE_NAME_CHARS,
+  MAX_PROVENANCE_VALUE_CHARS,
+  MAX_TARGET_THINGS,
+  TARGET_KINDS,
+  type DevicePolicy,
+  type TargetBinding,
+  type TargetKind,
+} from './policy.js';

@@ -16,10 +16,17 @@ export interface ExpiryReference {
   latest: number;
 }
 
-/** A targets role loaded in this refresh, and which delegator verified it. */
+/** A targets role loaded in this refresh, which delegator verified it, and the keys that counted. */
 interface LoadedTargets {
   envelope: Envelope<TargetsSigned>;
   delegator: string;
+  signers: readonly string[];
+}
+
+/** A verified targets role and the key IDs that counted towards its threshold (sorted). */
+export interface VerifiedTargets {
+  signed: TargetsSigned;
+  signers: readonly string[];
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -105,9 +112,15 @@ export class TrustedSet {
     if (this.#expired(expiresMs)) throw new TufError('expired', `${what} has expired`);
   }
 
-  /** Counts distinct keys of `role` with a valid signature; throws 'unsigned' below the threshold. */
-  #verify(e: Envelope, role: Role, keys: Record<string, Key>, what: string): void {
+  /**
+   * Counts distinct keys of `role` with a valid signature; throws 'unsigned'
+   * below the threshold. Returns the key IDs that counted, sorted: it stops
+   * at the threshold (verifying more costs time and proves nothing more), so
+   * these are the first `threshold` valid keys in the role's keyids order.
+   */
+  #verify(e: Envelope, role: Role, keys: Record<string, Key>, what: string): string[] {
     const message = this.#canonical.encode(e.signedJson);
+    const counted: string[] = [];
     let valid = 0;
     for (const keyid of role.keyids) {
       const key = keys[keyid];
@@ -122,10 +135,11 @@ export class TrustedSet {
         }
         if (ok) {
           valid++;
+          counted.push(keyid);
           break;
         }
       }
-      if (valid >= role.threshold) return;
+      if (valid >= role.threshold) return counted.sort();
     }
     throw new TufError('unsigned', `${what}: ${valid} of the required ${role.threshold} signatures`);
   }
@@ -221,28 +235,28 @@ export class TrustedSet {
    * be loaded. A role loaded through another delegator is verified again
    * against this one: a delegation path confers no authority on another.
    */
-  loadedTargets(role: string, delegator: string): TargetsSigned | null {
+  loadedTargets(role: string, delegator: string): VerifiedTargets | null {
     const loaded = this.#targets.get(role);
     if (loaded === undefined) return null;
     if (loaded.delegator !== delegator) {
       const { role: r, keys } = this.#delegation(role, delegator);
-      this.#verify(loaded.envelope, r, keys, `${role} through ${delegator}`);
+      return { signed: loaded.envelope.signed, signers: this.#verify(loaded.envelope, r, keys, `${role} through ${delegator}`) };
     }
-    return loaded.envelope.signed;
+    return { signed: loaded.envelope.signed, signers: loaded.signers };
   }
 
   /** Spec 5.6 / 5.6.7: a targets file (top-level when delegator is 'root'). */
-  updateTargets(bytes: Uint8Array, role: string, delegator: string, local: boolean): TargetsSigned {
+  updateTargets(bytes: Uint8Array, role: string, delegator: string, local: boolean): VerifiedTargets {
     if (this.#snapshot === null) throw new TufError('state', 'targets before snapshot');
     this.#checkFinalSnapshot();
     const meta = this.snapshotEntry(role);
     if (!local) checkLengthAndHashes(this.#hash, bytes, meta.length, meta.hashes, role);
     const next = this.#parse(bytes, 'targets');
     const { role: r, keys } = this.#delegation(role, delegator);
-    this.#verify(next, r, keys, role);
+    const signers = this.#verify(next, r, keys, role);
     if (next.signed.version !== meta.version) throw new TufError('version-mismatch', `${role} version ${next.signed.version} is not ${meta.version} from snapshot`);
     this.#checkNotExpired(next.signed.expiresMs, role);
-    this.#targets.set(role, { envelope: next, delegator });
-    return next.signed;
+    this.#targets.set(role, { envelope: next, delegator, signers });
+    return { signed: next.signed, signers };
   }
 }

@@ -10,10 +10,10 @@
 import { utf8Bytes } from '../shared/utf8.js';
 import { TufError } from './errors.js';
 import { MAX_CANONICAL_BYTES, MAX_DELEGATIONS_VISITED, MAX_ROOT_BYTES, MAX_ROOT_ROTATIONS, MAX_SNAPSHOT_BYTES, MAX_TARGET_BYTES, MAX_TARGETS_BYTES, MAX_TIMESTAMP_BYTES } from './limits.js';
-import type { TargetFile, TargetsSigned } from './metadata.js';
+import type { TargetFile } from './metadata.js';
 import { pathMatches, quote } from './names.js';
 import type { FetchPort, HashPort, MetadataStore, SignatureVerifier, TufClock } from './ports.js';
-import { checkLengthAndHashes, TrustedSet } from './trusted-set.js';
+import { checkLengthAndHashes, TrustedSet, type VerifiedTargets } from './trusted-set.js';
 
 export interface UpdaterOptions {
   /** Base URL of the metadata (a trailing `/` is added when missing). */
@@ -30,6 +30,10 @@ export interface UpdaterOptions {
 /** A target the trusted metadata lists. */
 export interface TargetInfo extends TargetFile {
   path: string;
+  /** The targets role whose metadata listed it ('targets' or a delegated role). */
+  role: string;
+  /** The distinct key IDs whose signatures counted towards that role's threshold (through the delegation followed), sorted. */
+  signers: readonly string[];
 }
 
 function withSlash(url: string): string {
@@ -156,7 +160,7 @@ export class Updater {
     this.#save('snapshot', bytes);
   }
 
-  async #loadTargets(set: TrustedSet, role: string, delegator: string): Promise<TargetsSigned> {
+  async #loadTargets(set: TrustedSet, role: string, delegator: string): Promise<VerifiedTargets> {
     const loaded = set.loadedTargets(role, delegator);
     if (loaded !== null) return loaded;
     const local = this.#local(role, MAX_TARGETS_BYTES);
@@ -171,9 +175,9 @@ export class Updater {
     const max = meta.length !== null && meta.length > 0 ? meta.length : MAX_TARGETS_BYTES;
     if (max > MAX_TARGETS_BYTES) throw new TufError('over-limit', `${role} length ${max} is over ${MAX_TARGETS_BYTES}`);
     const bytes = await this.#required(this.#metaUrl(role, set.root.consistentSnapshot ? meta.version : null), max, role);
-    const signed = set.updateTargets(bytes, role, delegator, false);
+    const verified = set.updateTargets(bytes, role, delegator, false);
     this.#save(role, bytes);
-    return signed;
+    return verified;
   }
 
   /**
@@ -192,9 +196,9 @@ export class Updater {
         if (visited.size >= MAX_DELEGATIONS_VISITED + 1) throw new TufError('over-limit', `more than ${MAX_DELEGATIONS_VISITED} delegated roles visited for one target`);
         const [role, delegator] = toVisit.pop()!;
         if (visited.has(role)) continue;
-        const targets = await this.#loadTargets(set, role, delegator);
+        const { signed: targets, signers } = await this.#loadTargets(set, role, delegator);
         const found = targets.targets.get(path);
-        if (found !== undefined) return { ...found, path };
+        if (found !== undefined) return { ...found, path, role, signers };
         visited.add(role);
         const d = targets.delegations;
         if (d === null) continue;
@@ -229,19 +233,30 @@ export class Updater {
     checkLengthAndHashes(this.#o.hash, bytes, info.length, info.hashes, `target ${info.path}`);
   }
 
+  /**
+   * The URL downloadTarget fetches for `info`: the target URL, then the path,
+   * with the file name prefixed by its first listed hash when the trusted
+   * root uses consistent snapshots (spec 5.7.3). Needs a successful
+   * refresh(); throws TufError 'state' otherwise or without a target URL.
+   */
+  targetUrl(info: TargetInfo): string {
+    if (this.#o.targetUrl === undefined) throw new TufError('state', 'no target URL configured');
+    if (this.#set === null) throw new TufError('state', 'target URL before a successful refresh');
+    let name = info.path;
+    if (this.#set.root.consistentSnapshot) {
+      const slash = name.lastIndexOf('/');
+      const first = info.hashes[Object.keys(info.hashes)[0]!]!;
+      name = `${name.slice(0, slash + 1)}${first}.${name.slice(slash + 1)}`;
+    }
+    return withSlash(this.#o.targetUrl) + name;
+  }
+
   /** Downloads and verifies a target; returns its bytes. */
   async downloadTarget(info: TargetInfo): Promise<Uint8Array> {
     try {
-      if (this.#o.targetUrl === undefined) throw new TufError('state', 'no target URL configured');
-      if (this.#set === null) throw new TufError('state', 'download before a successful refresh');
+      const url = this.targetUrl(info);
       if (info.length > MAX_TARGET_BYTES) throw new TufError('over-limit', `target ${info.path} is over ${MAX_TARGET_BYTES} bytes`);
-      let name = info.path;
-      if (this.#set.root.consistentSnapshot) {
-        const slash = name.lastIndexOf('/');
-        const first = info.hashes[Object.keys(info.hashes)[0]!]!;
-        name = `${name.slice(0, slash + 1)}${first}.${name.slice(slash + 1)}`;
-      }
-      const bytes = await this.#required(withSlash(this.#o.targetUrl) + name, info.length, `target ${info.path}`);
+      const bytes = await this.#required(url, info.length, `target ${info.path}`);
       this.verifyTarget(info, bytes);
       return bytes;
     } catch (e) {
