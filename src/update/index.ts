@@ -24,3 +24,4 @@ export {
   type TargetBinding,
   type TargetKind,
 } from './policy.js';
+export { BOOT_RECORD_BYTES, FirmwareSlots, MAX_TRIAL_BOOTS, type BootState, type SlotImage } from './slots.js';
