@@ -18,13 +18,29 @@
 //   POST /credentials/lifetime {seconds}
 //   POST /observability/reset
 //   POST /provision     {thing, endpoint?}  device certificate, key and provisioning JSON (answers file paths, never key material)
+// TUF repository (served by the gateway under /tuf/):
+//   GET  /tuf/status                 served dir, keys dir or null, root file, versions, armed TUF faults
+//   GET  /tuf/requests?since=N       log of /tuf/ requests (path, range, status, fault)
+//   POST /tuf/serve     {dir, keysDir?}   serve another repository directory
+//   POST /tuf/targets   {name, content (base64) | file, custom?, publish?: true}   add a target and publish
+//   POST /tuf/publish   {bump?: ['targets'|'snapshot']}
+//   POST /faults/tuf/tamper {match?}  /faults/tuf/withhold-snapshot  /faults/tuf/capture-timestamp
+//   POST /faults/tuf/replay-timestamp  /faults/tuf/endless {match?}  /faults/tuf/slow {bytesPerSecond, match?}  /faults/tuf/clear
+// IoT Jobs:
+//   POST /jobs          {thing, document (object or string), jobId?}
+//   GET  /jobs/execution?thing=T&jobId=J     GET /jobs/executions[?thing=T]
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { TufRepoError } from '../tuf-repo/errors.js';
 import type { DevCloud } from './devcloud.js';
 import type { DropWhen, FaultTarget, InjectedStatus, PauseMode } from './faults.js';
 import { ConnectionTracker, closeServer, listen, readBody } from './http-util.js';
 
 /** Largest admin request body. */
 export const MAX_ADMIN_BODY_BYTES = 4096;
+/** Largest body of POST /tuf/targets (a base64 target) and POST /jobs (a job document). */
+export const MAX_ADMIN_UPLOAD_BYTES = 16 * 1024 * 1024;
+const UPLOAD_ROUTES = new Set(['/tuf/targets', '/jobs']);
 
 class AdminInputError extends Error {
   override name = 'AdminInputError';
@@ -77,8 +93,9 @@ export class AdminApi {
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://admin');
-    const read = await readBody(req, MAX_ADMIN_BODY_BYTES);
-    if (!read.ok) return this.send(res, 413, { error: 'BAD_ADMIN_REQUEST', message: `body larger than ${MAX_ADMIN_BODY_BYTES} bytes` });
+    const limit = UPLOAD_ROUTES.has(url.pathname) ? MAX_ADMIN_UPLOAD_BYTES : MAX_ADMIN_BODY_BYTES;
+    const read = await readBody(req, limit);
+    if (!read.ok) return this.send(res, 413, { error: 'BAD_ADMIN_REQUEST', message: `body larger than ${limit} bytes` });
     let body: Record<string, unknown> = {};
     try {
       if (read.body.length > 0) {
@@ -135,13 +152,81 @@ export class AdminApi {
         case 'POST /observability/reset':
           c.observe.reset();
           break;
+        case 'GET /tuf/status': {
+          const repo = c.tuf.repo;
+          return this.send(res, 200, { dir: repo.dir, keysDir: repo.keysDir, rootFile: c.tuf.rootFile(), faults: c.faults.tuf.state() });
+        }
+        case 'GET /tuf/requests': {
+          const since = Number(url.searchParams.get('since') ?? '0');
+          if (!Number.isSafeInteger(since) || since < 0) throw new AdminInputError("'since' must be a non-negative integer");
+          return this.send(res, 200, { requests: c.tufRequests(since) });
+        }
+        case 'POST /tuf/serve':
+          c.serveTufRepo(str<string>(body, 'dir', ''), optionalStr(body, 'keysDir') ?? null);
+          return this.send(res, 200, { ok: true, dir: c.tuf.repo.dir, rootFile: c.tuf.rootFile() });
+        case 'POST /tuf/targets': {
+          const name = str<string>(body, 'name', '');
+          const file = optionalStr(body, 'file');
+          const content = optionalStr(body, 'content');
+          if ((file === undefined) === (content === undefined)) throw new AdminInputError("give exactly one of 'content' (base64) and 'file'");
+          const bytes = file !== undefined ? readFileSync(file) : Buffer.from(content!, 'base64');
+          const custom = body.custom;
+          if (custom !== undefined && (typeof custom !== 'object' || custom === null || Array.isArray(custom))) throw new AdminInputError("'custom' must be a JSON object");
+          const publish = body.publish ?? true;
+          if (typeof publish !== 'boolean') throw new AdminInputError("'publish' must be a boolean");
+          return this.send(res, 200, { ok: true, ...c.addTufTarget(name, bytes, custom as Record<string, unknown> | undefined, publish) });
+        }
+        case 'POST /tuf/publish': {
+          const bump = body.bump ?? [];
+          if (!Array.isArray(bump) || bump.some((b) => b !== 'targets' && b !== 'snapshot')) throw new AdminInputError("'bump' must be a list of 'targets' and 'snapshot'");
+          return this.send(res, 200, { ok: true, versions: c.publishTuf(bump as Array<'targets' | 'snapshot'>) });
+        }
+        case 'POST /faults/tuf/tamper':
+          c.setTufFault({ kind: 'tamper-target', match: optionalStr(body, 'match') });
+          break;
+        case 'POST /faults/tuf/withhold-snapshot':
+          c.setTufFault({ kind: 'withhold-snapshot' });
+          break;
+        case 'POST /faults/tuf/capture-timestamp':
+          return this.send(res, 200, { ok: true, version: c.captureTimestamp() });
+        case 'POST /faults/tuf/replay-timestamp':
+          c.setTufFault({ kind: 'replay-timestamp' });
+          break;
+        case 'POST /faults/tuf/endless':
+          c.setTufFault({ kind: 'endless', match: optionalStr(body, 'match') });
+          break;
+        case 'POST /faults/tuf/slow':
+          c.setTufFault({ kind: 'slow', bytesPerSecond: num(body, 'bytesPerSecond'), match: optionalStr(body, 'match') });
+          break;
+        case 'POST /faults/tuf/clear':
+          c.clearTufFaults();
+          break;
+        case 'POST /jobs': {
+          const thing = str<string>(body, 'thing', '');
+          const document = body.document;
+          if (typeof document !== 'string' && (typeof document !== 'object' || document === null)) throw new AdminInputError("'document' must be a JSON object or a string");
+          return this.send(res, 200, { ok: true, execution: c.createJob(thing, document, optionalStr(body, 'jobId')) });
+        }
+        case 'GET /jobs/execution': {
+          const thing = url.searchParams.get('thing');
+          const jobId = url.searchParams.get('jobId');
+          if (thing === null || jobId === null) throw new AdminInputError("'thing' and 'jobId' query parameters are required");
+          const e = c.jobExecution(thing, jobId);
+          if (e === undefined) return this.send(res, 404, { error: 'NOT_FOUND', message: `no job ${jobId} for ${thing}` });
+          return this.send(res, 200, { execution: e });
+        }
+        case 'GET /jobs/executions':
+          return this.send(res, 200, { executions: c.jobExecutions(url.searchParams.get('thing') ?? undefined) });
         default:
           return this.send(res, 404, { error: 'NOT_FOUND', message: `no admin route ${key}` });
       }
       return this.send(res, 200, { ok: true });
     } catch (e) {
       const err = e as Error & { code?: string };
-      const status = e instanceof AdminInputError || e instanceof RangeError || e instanceof SyntaxError || err.code === 'BAD_THING_NAME' || err.code === 'BAD_OPTION' ? 400 : 500;
+      const status =
+        e instanceof AdminInputError || e instanceof RangeError || e instanceof SyntaxError || e instanceof TufRepoError || err.code === 'BAD_THING_NAME' || err.code === 'BAD_OPTION' || err.code === 'ENOENT'
+          ? 400
+          : 500;
       return this.send(res, status, { error: err.code ?? (status === 400 ? 'BAD_ADMIN_REQUEST' : 'INTERNAL'), message: err.message });
     }
   }

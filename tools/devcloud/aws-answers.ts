@@ -36,7 +36,8 @@ export type RejectReason =
   | 'internal-error'
   | 'client-cert'
   | 'thing-mismatch'
-  | 'unknown-role-alias';
+  | 'unknown-role-alias'
+  | 'not-authorized';
 
 export interface Rejection {
   reason: RejectReason;
@@ -69,6 +70,8 @@ export function reject(reason: RejectReason, message: string): Rejection {
       return { reason, status: 500, errorType: 'InternalFailureException', message };
     case 'injected-503':
       return { reason, status: 503, errorType: 'ServiceUnavailableException', message };
+    case 'not-authorized':
+      return { reason, status: 403, errorType: 'AccessDeniedException', message };
     default:
       return { reason, status: 403, errorType: 'ForbiddenException', message };
   }

@@ -19,8 +19,10 @@ import { DEFAULT_STATE_DIR, ensureServerPki, provisionDevice, type ProvisionedDe
 import type { KeyType } from './pki.js';
 import { AdminApi } from './admin-api.js';
 import { isRegion, isRoleAlias } from '../../src/shared/validate.js';
+import { JobStore, type JobExecution } from './jobs.js';
+import { TufServer, ensureOwnTufRepo, type ServedRepo, type TufRequestRecord } from './tuf-server.js';
 
-import { DEFAULT_MQTT_SERVICES, DEFAULT_PUBLISH_SERVICES, DEFAULT_REGION, DEFAULT_ROLE_ALIAS } from './defaults.js';
+import { DEFAULT_JOBS_SERVICES, DEFAULT_MQTT_SERVICES, DEFAULT_PUBLISH_SERVICES, DEFAULT_REGION, DEFAULT_ROLE_ALIAS } from './defaults.js';
 
 export { DEFAULT_MQTT_SERVICES, DEFAULT_PUBLISH_SERVICES, DEFAULT_REGION, DEFAULT_ROLE_ALIAS };
 
@@ -47,6 +49,13 @@ export interface DevCloudOptions {
   credentialStoreCapacity?: number;
   /** Epoch-ms source under the shiftable clock (tests); default Date.now. */
   timeSource?: () => number;
+  /**
+   * TUF repository directory (tools/tuf-repo layout) the gateway serves under /tuf/.
+   * Default: the dev cloud's own, created in <stateDir>/tuf/repo (keys in <stateDir>/tuf/keys).
+   */
+  tufRepoDir?: string;
+  /** Keys directory of tufRepoDir, if the dev cloud may add and publish targets there. */
+  tufKeysDir?: string;
 }
 
 export interface DevCloudEndpoints {
@@ -64,6 +73,14 @@ export interface DevCloudEndpoints {
   caFile: string;
   region: string;
   roleAlias: string;
+  /** `https://127.0.0.1:<gateway>/tuf/metadata/` and `.../tuf/targets/`. */
+  tufMetadataUrl: string;
+  tufTargetsUrl: string;
+  /** The served TUF repository, and its first root (what a device is provisioned with). */
+  tufRepoDir: string;
+  tufRootFile: string;
+  /** IoT Jobs data plane: same host and port as the gateway, signing name iot-jobs-data. */
+  jobsUrl: string;
 }
 
 function localHost(bindHost: string): string {
@@ -75,6 +92,10 @@ export class DevCloud {
   readonly store: CredentialStore;
   readonly faults = new FaultPlan();
   readonly observe = new Observability();
+  readonly jobs: JobStore;
+  readonly tuf: TufServer;
+  /** Unshifted time for what the repository writer signs (a clock shift simulates skew, not a new date of signing). */
+  private readonly signingNow: () => Date;
   private broker: Broker | null = null;
   private gateway: Gateway;
   private provider: CredentialsProvider;
@@ -85,18 +106,29 @@ export class DevCloud {
 
   /** Use startDevCloud(). */
   constructor(
-    readonly options: Required<Omit<DevCloudOptions, 'timeSource' | 'adminPort'>> & { adminPort: number | null },
+    readonly options: Required<Omit<DevCloudOptions, 'timeSource' | 'adminPort' | 'tufRepoDir' | 'tufKeysDir'>> & { adminPort: number | null },
     readonly pki: ServerPki,
     timeSource: () => number,
+    tufRepo: ServedRepo,
   ) {
     this.host = options.host;
     this.clock = new ShiftableClock(timeSource);
+    this.signingNow = () => new Date(timeSource());
+    this.jobs = new JobStore(() => this.clock.now());
+    this.tuf = new TufServer(tufRepo, this.faults.tuf, () => this.clock.now());
     this.store = new CredentialStore({ capacity: options.credentialStoreCapacity, sessionTokenBytes: options.sessionTokenBytes });
     const verifier = new SigV4Verifier(this.store);
     this.brokerPort = options.brokerPort;
     this.gateway = new Gateway(
-      { host: options.host, port: options.gatewayPort, region: options.region, publishServices: options.publishServices, mqttServices: options.mqttServices },
-      { pki, clock: this.clock, verifier, broker: () => this.requireBroker(), faults: this.faults, observe: this.observe },
+      {
+        host: options.host,
+        port: options.gatewayPort,
+        region: options.region,
+        publishServices: options.publishServices,
+        mqttServices: options.mqttServices,
+        jobsServices: DEFAULT_JOBS_SERVICES,
+      },
+      { pki, clock: this.clock, verifier, broker: () => this.requireBroker(), faults: this.faults, observe: this.observe, tuf: this.tuf, jobs: this.jobs },
     );
     this.provider = new CredentialsProvider(
       { host: options.host, port: options.credentialsPort, roleAlias: options.roleAlias, lifetimeSeconds: options.credentialLifetimeSeconds },
@@ -155,7 +187,92 @@ export class DevCloud {
       caFile: this.pki.caFile,
       region: this.options.region,
       roleAlias: this.options.roleAlias,
+      tufMetadataUrl: `https://${h}:${this.gateway.port}/tuf/metadata/`,
+      tufTargetsUrl: `https://${h}:${this.gateway.port}/tuf/targets/`,
+      tufRepoDir: this.tuf.repo.dir,
+      tufRootFile: this.tuf.rootFile(),
+      jobsUrl: `https://${h}:${this.gateway.port}`,
     };
+  }
+
+  // ---- TUF repository --------------------------------------------------
+
+  /** Serve another repository directory (e.g. one the release tool publishes into); keysDir lets addTufTarget() sign there. */
+  serveTufRepo(dir: string, keysDir: string | null = null): void {
+    this.tuf.serve({ dir, keysDir });
+  }
+
+  /** Stages a target with custom fields in the served repository and (by default) publishes: new targets, snapshot, timestamp. */
+  addTufTarget(
+    name: string,
+    content: Uint8Array,
+    custom?: Record<string, unknown>,
+    publish = true,
+  ): { name: string; length: number; sha256: string; versions: Record<'targets' | 'snapshot' | 'timestamp', number> | null } {
+    const repo = this.tuf.writer(this.signingNow);
+    const staged = repo.addTarget(name, content, custom);
+    const versions = publish ? repo.publish() : null;
+    return { name, length: staged.length, sha256: staged.sha256, versions };
+  }
+
+  /** Publishes the served repository (new timestamp always; targets and snapshot when changed, or when bumped). */
+  publishTuf(bump: Array<'targets' | 'snapshot'> = []): Record<'targets' | 'snapshot' | 'timestamp', number> {
+    return this.tuf.writer(this.signingNow).publish({ bump });
+  }
+
+  /** Captures the timestamp.json served now, for setTufFault({ kind: 'replay-timestamp' }) later. Returns its version. */
+  captureTimestamp(): number {
+    return this.tuf.captureTimestamp();
+  }
+
+  /** Arms one TUF fault (until clearFaults() / clearTufFaults()). */
+  setTufFault(
+    f:
+      | { kind: 'tamper-target'; match?: string }
+      | { kind: 'withhold-snapshot' }
+      | { kind: 'replay-timestamp' }
+      | { kind: 'endless'; match?: string }
+      | { kind: 'slow'; bytesPerSecond: number; match?: string },
+  ): void {
+    const t = this.faults.tuf;
+    switch (f.kind) {
+      case 'tamper-target':
+        return t.setTamperTarget(f.match);
+      case 'withhold-snapshot':
+        return t.setWithholdSnapshot(true);
+      case 'replay-timestamp':
+        return t.setReplayTimestamp(true);
+      case 'endless':
+        return t.setEndless(f.match);
+      case 'slow':
+        return t.setSlow(f.bytesPerSecond, f.match);
+      default:
+        throw new RangeError(`unknown TUF fault ${JSON.stringify((f as { kind: unknown }).kind)}`);
+    }
+  }
+
+  clearTufFaults(): void {
+    this.faults.tuf.clear();
+  }
+
+  /** Requests to /tuf/ with index >= since (path, range, status, fault). */
+  tufRequests(since = 0): TufRequestRecord[] {
+    return this.tuf.requests(since);
+  }
+
+  // ---- IoT Jobs ----------------------------------------------------------
+
+  /** Queues a job for one thing. An object document is sent as its JSON text (AWS keeps documents as strings). */
+  createJob(thingName: string, document: string | object, jobId?: string): JobExecution {
+    return this.jobs.create(thingName, typeof document === 'string' ? document : JSON.stringify(document), jobId);
+  }
+
+  jobExecution(thingName: string, jobId: string): JobExecution | undefined {
+    return this.jobs.get(thingName, jobId);
+  }
+
+  jobExecutions(thingName?: string): JobExecution[] {
+    return this.jobs.list(thingName);
   }
 
   /** Writes a device certificate, key and provisioning JSON (see state-dir.ts). */
@@ -303,7 +420,12 @@ export async function startDevCloud(options: DevCloudOptions = {}): Promise<DevC
   const allInterfaces = resolved.host === '0.0.0.0' || resolved.host === '::';
   const extraHosts = allInterfaces ? [...lanAddresses(), ...resolved.hostnames] : resolved.host === '127.0.0.1' ? resolved.hostnames : [resolved.host, ...resolved.hostnames];
   const pki = await ensureServerPki(resolved.stateDir, extraHosts, keyType);
-  const cloud = new DevCloud(resolved, pki, options.timeSource ?? Date.now);
+  const timeSource = options.timeSource ?? Date.now;
+  const tufRepo: ServedRepo =
+    options.tufRepoDir === undefined
+      ? ensureOwnTufRepo(resolved.stateDir, () => new Date(timeSource()))
+      : { dir: resolve(options.tufRepoDir), keysDir: options.tufKeysDir === undefined ? null : resolve(options.tufKeysDir) };
+  const cloud = new DevCloud(resolved, pki, timeSource, tufRepo);
   try {
     await cloud.startServers();
   } catch (e) {

@@ -1,13 +1,16 @@
 // The TLS gateway: AWS IoT Core's data plane endpoint, locally.
 //   POST /topics/<uri-encoded topic>?qos=0|1   HTTPS publish, header-signed
 //   GET  /mqtt?X-Amz-...                        MQTT over WebSocket, presigned
+//   /things/{thingName}/jobs...                 IoT Jobs data plane (jobs.ts), header-signed, service iot-jobs-data
+//   GET  /tuf/metadata/<file>, /tuf/targets/<path>   the TUF repository (tuf-server.ts), no auth
 // Every request is verified (sigv4-verifier.ts: aws-crt re-signs it) before
 // anything reaches the broker. Faults (faults.ts) are applied here.
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import { MESSAGES, okAnswer, reject, rejectionAnswer, type Rejection, type RejectReason, type WireAnswer } from './aws-answers.js';
+import { MESSAGES, jsonAnswer, okAnswer, reject, rejectionAnswer, type Rejection, type RejectReason, type WireAnswer } from './aws-answers.js';
 import { MAX_MQTT_PACKET_BYTES, type Broker } from './broker.js';
 import type { ShiftableClock } from './clock.js';
 import type { FaultPlan, FaultTarget, PauseMode } from './faults.js';
@@ -18,6 +21,8 @@ import type { ServerPki } from './state-dir.js';
 import { serverCertificateChain } from './state-dir.js';
 import { MAX_TOPIC_BYTES, MAX_TOPIC_SLASHES } from '../../src/shared/aws-limits.js';
 import { isTopic } from '../../src/shared/validate.js';
+import { JobsError, MAX_JOBS_REQUEST_BYTES, checkRouteIds, jobsRoute, parseJobsBody, type JobStore, type JobsRoute } from './jobs.js';
+import type { TufServer } from './tuf-server.js';
 
 /** AWS IoT's limit on an HTTPS publish payload. */
 export const MAX_PUBLISH_PAYLOAD_BYTES = 128 * 1024;
@@ -38,6 +43,8 @@ export interface GatewayOptions {
   publishServices: readonly string[];
   /** Signing names accepted for the MQTT WebSocket handshake. */
   mqttServices: readonly string[];
+  /** Signing names accepted for the IoT Jobs data plane. */
+  jobsServices: readonly string[];
 }
 
 export interface GatewayDeps {
@@ -47,14 +54,23 @@ export interface GatewayDeps {
   broker: () => Broker;
   faults: FaultPlan;
   observe: Observability;
+  tuf: TufServer;
+  jobs: JobStore;
 }
 
-type Route = { kind: 'publish'; topic: string; qosText: string | null } | { kind: 'mqtt' } | { kind: 'none' };
+type Route =
+  | { kind: 'publish'; topic: string; qosText: string | null }
+  | { kind: 'mqtt' }
+  | { kind: 'tuf'; rest: string }
+  | { kind: 'jobs'; path: string; query: string }
+  | { kind: 'none' };
 
 function route(method: string, wirePath: string): Route | Rejection {
   const q = wirePath.indexOf('?');
   const path = q < 0 ? wirePath : wirePath.slice(0, q);
   if (path === '/mqtt') return { kind: 'mqtt' };
+  if (path.startsWith('/tuf/')) return { kind: 'tuf', rest: path.slice('/tuf/'.length) };
+  if (path.startsWith('/things/')) return { kind: 'jobs', path, query: q < 0 ? '' : wirePath.slice(q + 1) };
   if (!path.startsWith('/topics/')) return { kind: 'none' };
   if (method !== 'POST') return reject('method-not-allowed', `Method ${method} is not allowed on /topics; use POST.`);
   let topic: string;
@@ -189,10 +205,72 @@ export class Gateway {
     return this.refuse(reject(`injected-${status}` as RejectReason, message));
   }
 
-  private policy(kind: 'publish' | 'mqtt'): VerifyPolicy {
+  private policy(kind: 'publish' | 'mqtt' | 'jobs'): VerifyPolicy {
+    if (kind === 'jobs') return { region: this.options.region, services: this.options.jobsServices };
     return kind === 'publish'
       ? { region: this.options.region, services: this.options.publishServices }
       : { region: this.options.region, services: this.options.mqttServices, emptyPayloadHash: true };
+  }
+
+  private onTuf(req: IncomingMessage, res: ServerResponse, rest: string): void {
+    const fault = this.injected('tuf');
+    if (fault === 'drop') return void req.socket.destroy();
+    if (fault !== null) return sendAnswer(res, fault);
+    // A GET carries no body; whatever came is drained, never read.
+    req.resume();
+    this.deps.tuf.handle(req, res, rest);
+  }
+
+  private async onJobs(req: IncomingMessage, res: ServerResponse, wirePath: string, path: string, query: string): Promise<void> {
+    const method = req.method ?? 'GET';
+    const jr = jobsRoute(method, path);
+    if (jr === 'not-found') return sendAnswer(res, this.refuse(reject('not-found', 'Not Found')));
+    if (jr === 'method-not-allowed') return sendAnswer(res, this.refuse(reject('method-not-allowed', `Method ${method} is not allowed on ${path}.`)));
+
+    const fault = this.injected('jobs');
+    if (fault === 'drop') return void req.socket.destroy();
+    if (fault !== null) return sendAnswer(res, fault);
+
+    const read = await readBody(req, MAX_JOBS_REQUEST_BYTES);
+    if (!read.ok) {
+      if (!read.tooLarge) return void req.socket.destroy();
+      return sendAnswer(res, this.refuse(reject('payload-too-large', `Request body exceeds ${MAX_JOBS_REQUEST_BYTES} bytes.`)), true);
+    }
+    const verdict = await this.deps.verifier.verify({ method, wirePath, rawHeaders: req.rawHeaders, body: read.body }, this.policy('jobs'), this.deps.clock.now());
+    if (!verdict.ok) return sendAnswer(res, this.refuse(verdict.rejection));
+    // Role-alias credentials act for their own thing only (the usual ${credentials-iot:ThingName} policy).
+    if (verdict.credentials.thingName !== jr.thingName) {
+      const action = `iotjobsdata:${jr.op}`;
+      return sendAnswer(res, this.refuse(reject('not-authorized', `User: ${verdict.credentials.accessKeyId} is not authorized to perform: ${action} on resource: thing/${jr.thingName}`)));
+    }
+    const now = this.deps.clock.now();
+    let result: object;
+    try {
+      result = this.runJobs(jr, parseJobsBody(read.body), new URLSearchParams(query));
+    } catch (e) {
+      if (!(e instanceof JobsError)) throw e;
+      const traceId = randomUUID();
+      const body: Record<string, unknown> = { message: e.message };
+      if (e.executionState !== undefined) body.executionState = e.executionState;
+      return sendAnswer(res, jsonAnswer(e.status, body, now, { 'x-amzn-requestid': traceId, 'x-amzn-errortype': e.errorType }));
+    }
+    this.deps.observe.countAccepted('jobs');
+    sendAnswer(res, jsonAnswer(200, result, now, { 'x-amzn-requestid': randomUUID() }));
+  }
+
+  private runJobs(r: JobsRoute, body: Record<string, unknown>, query: URLSearchParams): object {
+    checkRouteIds(r);
+    const jobs = this.deps.jobs;
+    switch (r.op) {
+      case 'StartNextPendingJobExecution':
+        return jobs.startNext(r.thingName, body);
+      case 'UpdateJobExecution':
+        return jobs.update(r.thingName, r.jobId, body);
+      case 'DescribeJobExecution':
+        return jobs.describe(r.thingName, r.jobId, query);
+      case 'GetPendingJobExecutions':
+        return jobs.pending(r.thingName);
+    }
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -201,6 +279,8 @@ export class Gateway {
     const r = route(req.method ?? 'GET', wirePath);
     if ('reason' in r) return sendAnswer(res, this.refuse(r));
     if (r.kind === 'none') return sendAnswer(res, this.refuse(reject('not-found', 'Not Found')));
+    if (r.kind === 'tuf') return this.onTuf(req, res, r.rest);
+    if (r.kind === 'jobs') return this.onJobs(req, res, wirePath, r.path, r.query);
     if (r.kind === 'mqtt') return sendAnswer(res, this.refuse(reject('bad-request', 'GET /mqtt must be a WebSocket upgrade (Sec-WebSocket-Protocol: mqtt).')));
 
     const fault = this.injected('publish');

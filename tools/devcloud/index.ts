@@ -4,3 +4,6 @@ export type { DevCloudOptions, DevCloudEndpoints } from './devcloud.js';
 export type { CounterSnapshot, LoggedMessage } from './observability.js';
 export type { RejectReason } from './aws-answers.js';
 export { DevCloudError } from './errors.js';
+export type { JobExecution, JobExecutionState, JobExecutionStatus } from './jobs.js';
+export type { TufRequestRecord } from './tuf-server.js';
+export type { TufFaultState } from './faults.js';

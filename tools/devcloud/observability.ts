@@ -33,7 +33,7 @@ export interface LoggedMessage {
 const INJECTED: ReadonlySet<RejectReason> = new Set(['injected-429', 'injected-500', 'injected-503']);
 
 export interface CounterSnapshot {
-  accepted: { https: number; mqttConnections: number; mqttMessages: number; credentials: number };
+  accepted: { https: number; mqttConnections: number; mqttMessages: number; credentials: number; jobs: number };
   rejected: Partial<Record<RejectReason, number>>;
   /** Requests the gateway refused on their merits (auth, bad request); excludes injected faults and provider refusals. */
   gatewayRejected: number;
@@ -64,7 +64,7 @@ export class Observability {
   private next = 0;
   private trimmed = 0;
   private dups = 0;
-  private readonly accepted = { https: 0, mqttConnections: 0, mqttMessages: 0, credentials: 0 };
+  private readonly accepted = { https: 0, mqttConnections: 0, mqttMessages: 0, credentials: 0, jobs: 0 };
   private readonly rejected = new Map<RejectReason, number>();
   private dropped = 0;
 
@@ -73,7 +73,7 @@ export class Observability {
     readonly dedupWindow = DEFAULT_DEDUP_WINDOW,
   ) {}
 
-  countAccepted(kind: 'https' | 'mqttConnections' | 'credentials'): void {
+  countAccepted(kind: 'https' | 'mqttConnections' | 'credentials' | 'jobs'): void {
     this.accepted[kind]++;
   }
 
@@ -151,7 +151,7 @@ export class Observability {
     this.seen.clear();
     this.trimmed = 0;
     this.dups = 0;
-    this.accepted.https = this.accepted.mqttConnections = this.accepted.mqttMessages = this.accepted.credentials = 0;
+    this.accepted.https = this.accepted.mqttConnections = this.accepted.mqttMessages = this.accepted.credentials = this.accepted.jobs = 0;
     this.rejected.clear();
     this.dropped = 0;
   }
