@@ -216,9 +216,9 @@ class StagingSlot implements FlashPort {
   readonly blockCount: number;
 
   constructor(
-    private readonly owner: FirmwareSlots,
     private readonly region: FlashRegion,
-    private readonly slot: 0 | 1,
+    /** Withdraws a pending trial of this slot (UpdateError 'busy' if the slot is booted or confirmed by now). */
+    private readonly beforeErase: () => void,
   ) {
     this.blockSize = region.blockSize;
     this.blockCount = region.blockCount;
@@ -226,7 +226,7 @@ class StagingSlot implements FlashPort {
 
   erase(block: number): void {
     // Every erase, not only the first: activate() may have run since.
-    this.owner.withdrawPending(this.slot);
+    this.beforeErase();
     this.region.erase(block);
   }
 
@@ -309,7 +309,7 @@ export class FirmwareSlots {
     const r = this.loadForWrite();
     if (r.record.bootedSlot !== r.record.confirmedSlot) throw new UpdateError('busy', 'running a trial image: the other slot holds the confirmed one');
     const slot = (1 - r.record.confirmedSlot) as 0 | 1;
-    return new StagingSlot(this, this.slots[slot]!, slot);
+    return new StagingSlot(this.slots[slot]!, () => this.withdrawPending(slot));
   }
 
   /** Bootloader: reads image bytes of a slot. Throws UpdateError 'storage' (bad slot, range or flash failure). */
@@ -354,8 +354,8 @@ export class FirmwareSlots {
     this.store(loaded, { ...r, pendingImage: null, trialBoots: 0, revertNotice: r.pendingImage });
   }
 
-  /** StagingSlot: before the first erase of `slot`, a pending trial of it that has not booted is withdrawn. */
-  withdrawPending(slot: 0 | 1): void {
+  /** Before an erase of `slot` for staging: a pending trial of it that has not booted is withdrawn. */
+  private withdrawPending(slot: 0 | 1): void {
     const loaded = this.loadForWrite();
     const r = loaded.record;
     if (r.bootedSlot === slot || r.confirmedSlot === slot) throw new UpdateError('busy', `slot ${slot} is booted or confirmed`);
