@@ -17,6 +17,7 @@ import type { CredentialSource } from '../shared/contracts.js';
 import { CodedError } from '../shared/errors.js';
 import { DEFAULT_HTTP_DEADLINE_MS, MAX_HTTP_DEADLINE_MS, requestWithDeadline } from '../shared/http-deadline.js';
 import { decodeUtf8, utf8Bytes } from '../shared/utf8.js';
+import { readHttpAnswer } from '../shared/http-answer.js';
 import { IOT_SIGNER_LIMITS } from '../sigv4/iot-request-signer.js';
 import { Signer } from '../sigv4/signer.js';
 import { DEFAULT_MAX_BOUND_MS, holdReason, signingTime } from '../telemetry/hold.js';
@@ -271,17 +272,9 @@ export class JobsClient {
   }
 
   #answer(response: HttpResponse, signedAtMs: number, sent: number): unknown {
-    let status: unknown;
-    let headers: unknown;
-    let body: unknown;
-    try {
-      status = response.status;
-      headers = response.headers;
-      body = response.body;
-    } catch {
-      status = undefined;
-    }
-    if (typeof status !== 'number' || !Number.isInteger(status) || !(body instanceof Uint8Array)) this.#malformed('answer is not a status and a body');
+    const answer = readHttpAnswer(response);
+    if (answer === null) return this.#malformed('answer is not a status and a body');
+    const { status, headers, body } = answer;
     const clock = this.#o.clock;
     if (Array.isArray(headers) && sent >= 0) {
       try {

@@ -15,6 +15,7 @@
 import type { HttpPort, HttpResponse, TimerPort } from '../ports.js';
 import { DEFAULT_HTTP_DEADLINE_MS, MAX_HTTP_DEADLINE_MS, requestWithDeadline } from '../shared/http-deadline.js';
 import { utf8Bytes } from '../shared/utf8.js';
+import { readHttpAnswer, type HttpAnswer } from '../shared/http-answer.js';
 import type { FetchPort, RangeFetchPort } from './ports.js';
 
 /** Longest URL path (after encoding) this fetcher sends. */
@@ -176,22 +177,13 @@ export class HttpRepositoryFetch implements FetchPort, RangeFetchPort {
   }
 
   /** Status and body of an answer, or a rejection reason; reads each field once (a getter may throw). */
-  #read(response: HttpResponse): { status: number; headers: unknown; body: Uint8Array } {
-    let status: unknown;
-    let headers: unknown;
-    let body: unknown;
-    try {
-      status = response.status;
-      headers = response.headers;
-      body = response.body;
-    } catch {
-      status = undefined;
-    }
-    if (typeof status !== 'number' || !Number.isInteger(status) || !(body instanceof Uint8Array)) {
+  #read(response: HttpResponse): HttpAnswer {
+    const answer = readHttpAnswer(response);
+    if (answer === null) {
       this.stats.malformed++;
       throw new HttpFetchError('malformed', 'answer is not a status and a body');
     }
-    return { status, headers, body };
+    return answer;
   }
 
   async fetch(url: string, maxBytes: number): Promise<Uint8Array | null> {
