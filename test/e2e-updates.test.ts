@@ -100,3 +100,19 @@ for (const [what, setup, code, cleanup] of refusals) {
     }
   });
 }
+
+test('a replayed old timestamp (dev cloud fault) is a TUF rollback: REJECTED, attack on the security stream', async () => {
+  s.cloud.captureTimestamp();
+  s.cloud.addTufTarget(CONFIG, enc('{"sampleIntervalMs":450}'), custom(1, { hardwareModel: 'other' }));
+  // The device refreshes once and trusts the newer timestamp (this job is refused on policy).
+  assert.equal((await runJob([CONFIG])).statusDetails.code, 'wrong-hardware');
+  s.cloud.setTufFault({ kind: 'replay-timestamp' });
+  try {
+    const r = await runJob([CONFIG]);
+    assert.equal(r.status, 'REJECTED', JSON.stringify(r));
+    assert.equal(r.statusDetails.code, 'rollback');
+    await s.waitFor(() => securityEvents().some((e) => e.event === 'update-refused' && e.code === 'rollback' && e.attack === true && e.attackName === 'rollback'), 20_000, 'rollback attack event');
+  } finally {
+    s.cloud.clearFaults();
+  }
+});
