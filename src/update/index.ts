@@ -26,3 +26,15 @@ export {
 } from './policy.js';
 export { BOOT_RECORD_BYTES, FirmwareSlots, MAX_TRIAL_BOOTS, type BootState, type SlotImage } from './slots.js';
 export { STAGING_CHUNK_BYTES, stageTarget, type StageOptions } from './staging.js';
+export {
+  CONFIG_RECORD_KEYS,
+  ConfigStore,
+  effectiveLimits,
+  MAX_CONFIG_BUNDLE_BYTES,
+  MAX_CONFIG_RECORD_CHARS,
+  MAX_CONFIG_TARGET_CHARS,
+  parseConfigBundle,
+  type AppliedConfig,
+  type CompiledLimits,
+  type ConfigOverlay,
+} from './config-bundle.js';
