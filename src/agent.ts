@@ -30,6 +30,11 @@ import { FlashRegion, geometryChangeOf, migrateAgentFlash } from './agent/flash-
 import { IotRequestSigner } from './sigv4/iot-request-signer.js';
 import { AgentError } from './agent/errors.js';
 import { parseAgentConfig, type AgentConfig } from './agent/config.js';
+import { UpdateService, type UpdateHealth } from './agent/updates.js';
+import { JobsClient } from './agent/jobs-client.js';
+import { HttpRepositoryFetch } from './update/http-fetch.js';
+import { parseConfigBundle, type CompiledLimits, type ConfigOverlay } from './update/config-bundle.js';
+import { utf8Bytes } from './shared/utf8.js';
 import type { FirmwarePort, FlashPort, HttpPort, KeyValuePort, RandomPort, Sha256Factory, SystemClockPort, TickSource, TimerPort, UdpPort, WebSocketPort } from './ports.js';
 
 export { AgentError, parseAgentConfig, type AgentConfig };
@@ -75,12 +80,36 @@ export interface AgentStatus {
   systemClockErrors: number;
   /** False while the agent waits for trusted time before its first TLS connection. */
   networkStarted: boolean;
+  /** Signed updates (null when config.update is absent). */
+  update: UpdateHealth | null;
 }
 
 const STREAM_TELEMETRY = 'telemetry';
 const STREAM_SECURITY = 'security';
 /** Longest telemetry payload the agent produces (a sample is a few hundred bytes). */
 const MAX_SAMPLE_BYTES = 1024;
+
+function compiledLimits(c: AgentConfig): CompiledLimits {
+  return { sampleIntervalMs: c.sampleIntervalMs, healthIntervalMs: c.healthIntervalMs, minSources: c.minSources, maxBoundMs: c.maxBoundMs, phiPpm: c.phiPpm };
+}
+
+/**
+ * The config with the applied bundle's overlay (kv), re-validated against
+ * this firmware's compiled limits (a new firmware may have tightened them):
+ * an overlay that no longer passes is ignored, the compiled config runs.
+ */
+function withStoredOverlay(raw: unknown, compiled: AgentConfig, kv: KeyValuePort, log: (line: string) => void): AgentConfig {
+  if (compiled.update === null) return compiled;
+  const overlay = UpdateService.storedOverlay(kv);
+  if (overlay === null) return compiled;
+  try {
+    const checked = parseConfigBundle(utf8Bytes(JSON.stringify(overlay)), compiledLimits(compiled));
+    return parseAgentConfig({ ...(raw as Record<string, unknown>), ...checked });
+  } catch (e) {
+    log(`update: stored config bundle ignored: ${(e as Error)?.message ?? 'invalid'}`);
+    return compiled;
+  }
+}
 
 export class Agent {
   readonly config: AgentConfig;
@@ -104,10 +133,14 @@ export class Agent {
   private networkStarted = false;
   private systemClockSets = 0;
   private systemClockErrors = 0;
+  /** The sampling interval now (a verified config bundle changes it at once). */
+  private sampleIntervalMs: number;
+  readonly updates: UpdateService | null = null;
 
   constructor(ports: AgentPorts, rawConfig: unknown) {
-    const config = parseAgentConfig(rawConfig);
     const log = ports.log;
+    const compiled = parseAgentConfig(rawConfig);
+    const config = withStoredOverlay(rawConfig, compiled, ports.kv, log);
     // The SNTP nonce is the only defence against off-path time spoofing: a
     // predictable random source is accepted only when the build says so.
     const strong = ports.random.strong === true;
@@ -119,6 +152,7 @@ export class Agent {
     }
     this.config = config;
     this.ports = ports;
+    this.sampleIntervalMs = config.sampleIntervalMs;
 
     // 1. Secure time.
     let resync = (): void => {};
@@ -221,6 +255,52 @@ export class Agent {
       maxBoundMs: config.maxBoundMs,
       healthIntervalMs: config.healthIntervalMs,
     });
+
+    // 4. Signed updates (config bundles; firmware with a FirmwarePort).
+    const u = config.update;
+    if (u !== null) {
+      const fetch = new HttpRepositoryFetch({ http: ports.http, timer: ports.timers, host: u.repository.host, port: u.repository.port, deadlineMs: u.fetchDeadlineMs });
+      const jobs =
+        u.jobsEndpoint === null
+          ? null
+          : new JobsClient({ http: ports.http, timer: ports.timers, host: u.jobsEndpoint.host, port: u.jobsEndpoint.port, region: config.region, thingName: config.thingName, credentials: this.credentials, clock: this.clock, sha256: ports.sha256, maxBoundMs: config.maxBoundMs });
+      this.updates = new UpdateService({
+        config: u,
+        thingName: config.thingName,
+        kv: ports.kv,
+        timer: ports.timers,
+        random: ports.random,
+        clock: this.clock,
+        fetch,
+        jobs,
+        firmware: ports.firmware ?? null,
+        compiled: compiledLimits(compiled),
+        onConfig: (overlay) => this.applyOverlay(overlay),
+        event: (kind, detail) => {
+          this.securityEvent(kind, detail);
+        },
+        progress: () => {
+          const t = this.clock.now();
+          return { timeTrusted: t.state === 'SYNCED' || t.state === 'FREE_RUNNING', credentials: this.credentials.current() !== null, acked: this.uploader.health().acked };
+        },
+        log,
+        sha256: ports.sha256,
+      });
+    }
+  }
+
+  /** A verified config bundle: sample and health intervals change now; clock limits at the next boot (merged at construction). */
+  private applyOverlay(overlay: ConfigOverlay): void {
+    if (overlay.sampleIntervalMs !== undefined && overlay.sampleIntervalMs !== this.sampleIntervalMs) {
+      this.sampleIntervalMs = overlay.sampleIntervalMs;
+      if (this.sampling) {
+        if (this.sampleTimer !== null) this.ports.timers.clear(this.sampleTimer);
+        this.sampleTimer = null;
+        this.scheduleSample();
+      }
+    }
+    if (overlay.healthIntervalMs !== undefined) this.uploader.setHealthIntervalMs(overlay.healthIntervalMs);
+    this.ports.log(`update: config applied: ${JSON.stringify(overlay)}`);
   }
 
   start(): void {
@@ -233,10 +313,12 @@ export class Agent {
     else this.startNetwork();
     this.sampling = true;
     this.scheduleSample();
+    this.updates?.start();
   }
 
   stop(): void {
     this.running = false;
+    this.updates?.stop();
     this.stopSampling();
     this.reopener.stop();
     this.uploader.stop();
@@ -304,6 +386,7 @@ export class Agent {
       systemClockSets: this.systemClockSets,
       systemClockErrors: this.systemClockErrors,
       networkStarted: this.networkStarted,
+      update: this.updates?.health() ?? null,
     };
   }
 
@@ -352,7 +435,7 @@ export class Agent {
       } finally {
         this.scheduleSample();
       }
-    }, this.config.sampleIntervalMs);
+    }, this.sampleIntervalMs);
   }
 
   private sample(): void {

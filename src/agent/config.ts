@@ -5,6 +5,9 @@ import { AgentError } from './errors.js';
 import type { SntpServer } from '../time/index.js';
 import * as v from '../shared/validate.js';
 import { DEFAULT_NTP_PORT } from '../shared/validate.js';
+import { MAX_ROOT_BYTES } from '../update/limits.js';
+import { isJobTargetPath, MAX_JOB_TARGETS } from './jobs-client.js';
+import type { UpdateConfig } from './updates.js';
 
 export type Endpoint = v.HostPort;
 
@@ -35,6 +38,8 @@ export interface AgentConfig {
    * shown in status().
    */
   developmentMode: boolean;
+  /** Signed updates (src/agent/updates.ts); null: off. */
+  update: UpdateConfig | null;
 }
 
 export const DEFAULT_SAMPLE_INTERVAL_MS = 60_000;
@@ -44,6 +49,15 @@ export const DEFAULT_MIN_SOURCES = 2;
 export { DEFAULT_NTP_PORT };
 /** At most this many time servers (the selection is bounded too). */
 export const MAX_TIME_SERVERS = 8;
+/** Default interval of the periodic update check and of job polling. */
+export const DEFAULT_UPDATE_CHECK_INTERVAL_MS = 3_600_000;
+export const DEFAULT_JOBS_INTERVAL_MS = 60_000;
+export const DEFAULT_SELF_TEST_TIMEOUT_MS = 120_000;
+export const DEFAULT_UPDATE_FETCH_DEADLINE_MS = 20_000;
+/** Target paths a device watches (applied when their trusted hash changes). */
+export const MAX_WATCH_PATHS = 4;
+/** Provenance fields the policy may require. */
+export const MAX_REQUIRED_PROVENANCE = 8;
 
 type Raw = Record<string, unknown>;
 
@@ -66,6 +80,52 @@ function timeServers(value: unknown): SntpServer[] {
   return servers;
 }
 
+/** A repository path prefix: absolute, ending with `/`, printable ASCII. */
+function pathPrefix(value: unknown, path: string): string {
+  const p = v.requiredString(value, path, fail);
+  if (!(p.startsWith('/') && p.endsWith('/') && p.length <= 256 && /^[\x21-\x7e]+$/.test(p))) fail(path, 'must be an absolute path ending with /');
+  return p;
+}
+
+/** A short name of the policy (hardware model, channel, provenance field): printable ASCII without spaces. */
+function policyName(value: unknown, path: string): string {
+  const s = v.requiredString(value, path, fail);
+  if (!(s.length <= 64 && /^[\x21-\x7e]+$/.test(s))) fail(path, 'must be 1 to 64 printable ASCII characters');
+  return s;
+}
+
+function updateConfig(value: unknown, dataEndpoint: Endpoint): UpdateConfig | null {
+  if (v.isMissing(value)) return null;
+  const path = at('update');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'must be an object');
+  const raw = value as Raw;
+  const known = ['repository', 'metadataPath', 'targetsPath', 'jobsEndpoint', 'jobs', 'hardwareModel', 'channel', 'checkIntervalMs', 'jobsIntervalMs', 'requireProvenance', 'watch', 'selfTestTimeoutMs', 'rootJson', 'fetchDeadlineMs'];
+  for (const k of Object.keys(raw)) if (!known.includes(k)) fail(`${path}.${k}`, 'unknown field');
+  const watch = v.list(raw.watch ?? [], `${path}.watch`, 0, MAX_WATCH_PATHS, fail).map((w, i) => {
+    if (!isJobTargetPath(w)) fail(`${path}.watch[${i}]`, 'must be a relative target path');
+    return w as string;
+  });
+  const rootJson = raw.rootJson === undefined || raw.rootJson === null ? null : v.requiredString(raw.rootJson, `${path}.rootJson`, fail);
+  if (rootJson !== null && rootJson.length > MAX_ROOT_BYTES) fail(`${path}.rootJson`, `longer than ${MAX_ROOT_BYTES}`);
+  const jobsOn = v.boolean(raw.jobs ?? true, `${path}.jobs`, fail);
+  return {
+    repository: v.endpoint(raw.repository ?? dataEndpoint, `${path}.repository`, fail),
+    metadataPath: pathPrefix(raw.metadataPath ?? '/tuf/metadata/', `${path}.metadataPath`),
+    targetsPath: pathPrefix(raw.targetsPath ?? '/tuf/targets/', `${path}.targetsPath`),
+    // The Jobs data plane: the data endpoint unless given (the dev cloud serves both on its gateway).
+    jobsEndpoint: jobsOn ? v.endpoint(raw.jobsEndpoint ?? dataEndpoint, `${path}.jobsEndpoint`, fail) : null,
+    hardwareModel: policyName(raw.hardwareModel, `${path}.hardwareModel`),
+    channel: policyName(raw.channel, `${path}.channel`),
+    checkIntervalMs: v.integerInRange(raw.checkIntervalMs ?? DEFAULT_UPDATE_CHECK_INTERVAL_MS, `${path}.checkIntervalMs`, 1000, 7 * 86_400_000, fail),
+    jobsIntervalMs: v.integerInRange(raw.jobsIntervalMs ?? DEFAULT_JOBS_INTERVAL_MS, `${path}.jobsIntervalMs`, 500, 86_400_000, fail),
+    requireProvenance: v.list(raw.requireProvenance ?? [], `${path}.requireProvenance`, 0, MAX_REQUIRED_PROVENANCE, fail).map((p, i) => policyName(p, `${path}.requireProvenance[${i}]`)),
+    watch,
+    selfTestTimeoutMs: v.integerInRange(raw.selfTestTimeoutMs ?? DEFAULT_SELF_TEST_TIMEOUT_MS, `${path}.selfTestTimeoutMs`, 1000, 3_600_000, fail),
+    rootJson,
+    fetchDeadlineMs: v.integerInRange(raw.fetchDeadlineMs ?? DEFAULT_UPDATE_FETCH_DEADLINE_MS, `${path}.fetchDeadlineMs`, 100, 300_000, fail),
+  };
+}
+
 export function parseAgentConfig(input: unknown): AgentConfig {
   if (v.isMissing(input)) fail('config', 'required');
   if (typeof input !== 'object' || input === null || Array.isArray(input)) fail('config', 'must be an object');
@@ -74,11 +134,12 @@ export function parseAgentConfig(input: unknown): AgentConfig {
   const servers = timeServers(raw.timeServers);
   const minSources = v.integerInRange(raw.minSources ?? DEFAULT_MIN_SOURCES, at('minSources'), 1, MAX_TIME_SERVERS, fail);
   if (minSources > servers.length) fail(at('minSources'), `must be at most the number of time servers (${servers.length})`);
+  const dataEndpoint = v.endpoint(raw.dataEndpoint, at('dataEndpoint'), fail);
   return {
     thingName,
     region: v.region(raw.region, at('region'), fail),
     roleAlias: v.roleAlias(raw.roleAlias, at('roleAlias'), fail),
-    dataEndpoint: v.endpoint(raw.dataEndpoint, at('dataEndpoint'), fail),
+    dataEndpoint,
     credentialsEndpoint: v.endpoint(raw.credentialsEndpoint, at('credentialsEndpoint'), fail),
     timeServers: servers,
     transport: v.oneOf(raw.transport ?? 'https', at('transport'), ['https', 'mqtt'], fail),
@@ -95,5 +156,6 @@ export function parseAgentConfig(input: unknown): AgentConfig {
     maxTickStepMs: v.numberInRange(raw.maxTickStepMs ?? Number.MAX_SAFE_INTEGER, at('maxTickStepMs'), 1, Number.MAX_SAFE_INTEGER, fail),
     securityBlocks: v.integerInRange(raw.securityBlocks ?? DEFAULT_SECURITY_BLOCKS, at('securityBlocks'), 2, 1024, fail),
     developmentMode: v.boolean(raw.developmentMode ?? false, at('developmentMode'), fail),
+    update: updateConfig(raw.update, dataEndpoint),
   };
 }

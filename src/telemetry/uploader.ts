@@ -136,7 +136,7 @@ export class Uploader {
   private readonly maxBoundMs: number;
   private readonly marginMs: number;
   private readonly holdRetryMs: number;
-  private readonly healthIntervalMs: number;
+  private healthIntervalMs: number;
   private readonly healthStream: UploadStream;
   private readonly refs: RecordRef[] = [];
   private readonly cursor = new RecordRef();
@@ -202,6 +202,14 @@ export class Uploader {
     this.state = 'idle';
     if (this.healthIntervalMs > 0) this.scheduleHealth();
     this.pump();
+  }
+
+  /** Changes the health record interval now (a verified config bundle); 0 stops health records. */
+  setHealthIntervalMs(ms: number): void {
+    this.healthIntervalMs = nonNegative('healthIntervalMs', ms);
+    if (this.healthTimer !== null) this.timer.clear(this.healthTimer);
+    this.healthTimer = null;
+    if (this.state !== 'stopped' && this.healthIntervalMs > 0) this.scheduleHealth();
   }
 
   stop(): void {

@@ -35,7 +35,8 @@ export interface ScenarioOptions {
   thingName?: string;
   /** Periodic sampling interval; default: none (the test appends records itself). */
   sampleIntervalMs?: number;
-  extraConfig?: Record<string, unknown>;
+  /** Merged into the device config; a function gets the dev cloud's endpoints (e.g. its TUF root file). */
+  extraConfig?: Record<string, unknown> | ((e: ReturnType<DevCloud['endpoints']>) => Record<string, unknown>);
 }
 
 export const POLL_MS = 100;
@@ -79,7 +80,7 @@ export class Scenario {
         sampleIntervalMs: options.sampleIntervalMs ?? 86_400_000,
         healthIntervalMs: 0,
         buildTimeMs: Math.floor(statSync(bundle).mtimeMs),
-        ...options.extraConfig,
+        ...(typeof options.extraConfig === 'function' ? options.extraConfig(e) : options.extraConfig),
       },
       tls: { ca: readFileSync(e.caFile, 'utf8'), cert: provisioned.certPem, key: provisioned.keyPem },
       flashFile: join(dir, 'flash.bin'),
