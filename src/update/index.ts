@@ -26,8 +26,6 @@ export {
   type TargetBinding,
   type TargetKind,
 } from './policy.js';
-export { BOOT_RECORD_BYTES, FirmwareSlots, MAX_TRIAL_BOOTS, type BootState, type SlotImage } from './slots.js';
-export { STAGING_CHUNK_BYTES, stageTarget, type StageOptions } from './staging.js';
 export {
   CONFIG_RECORD_KEYS,
   ConfigStore,
