@@ -10,6 +10,7 @@
 //   floor   {runs}                    computrons of the floor: its verifications and hashes, nothing else
 //   hash    {kib, runs}               computrons of SHA-256 over `kib` KiB streamed in 4 KiB chunks
 //   gc                                gc(); the host reads the live slots from the meter
+//   reserve {objects}                 allocate and drop that many objects of 256 B, then gc (grows the free slot and chunk heaps)
 //   refreshOnce {count}               `count` refreshes without gc (the host reads the slots they allocated)
 // Every command ends with a `done` report; the host treats a command without it as failed.
 import { ed25519 } from '@noble/curves/ed25519.js';
@@ -91,9 +92,9 @@ function updaterFor(f: Fixture): { updater: Updater; store: MemoryStore } {
 
 /** Refreshes; throws unless the store then holds the served timestamp. */
 async function refreshChecked(f: Fixture): Promise<void> {
-  const { updater, store } = updaterFor(f);
-  await updater.refresh();
-  const ts = store.files.get('timestamp');
+  const pair = updaterFor(f);
+  await pair.updater.refresh();
+  const ts = pair.store.files.get('timestamp');
   if (ts !== f.served.get('timestamp.json')) throw new Error('refresh did not store the new timestamp');
 }
 
@@ -189,6 +190,14 @@ async function handle(cmd: Record<string, unknown>): Promise<void> {
     case 'gc':
       collectGarbage();
       break;
+    case 'reserve': {
+      // Grows the slot and chunk heaps (XS keeps them grown), so the runs that follow have free slots and no collection interrupts them.
+      let keep: object[] | null = [];
+      for (let i = 0; i < Number(cmd.objects); i++) keep.push({ i, chunk: new Uint8Array(256) });
+      keep = null;
+      collectGarbage();
+      break;
+    }
     case 'refreshOnce': {
       const f = need();
       for (let i = 0; i < Number(cmd.count); i++) await refreshChecked(f);
