@@ -3,7 +3,7 @@
 // with only `"` and `\` escaped (everything else raw UTF-8), integers only
 // (a float, a lone surrogate or an unsafe integer has no canonical form).
 // Encoded into one caller-sized buffer: the size is a named bound.
-import { encodeUtf8Into, UTF8_LONE_SURROGATE } from '../shared/utf8.js';
+import { encodeUtf8Into, UTF8_LONE_SURROGATE, UTF8_OVERFLOW } from '../shared/utf8.js';
 import { TufError } from './errors.js';
 import { MAX_JSON_DEPTH } from './limits.js';
 
@@ -23,12 +23,25 @@ export function canonicalKeyOrder(a: string, b: string): number {
   return a.length - b.length;
 }
 
+/** Bytes a CanonicalJsonWriter allocates first; it doubles from here as a signed part needs, up to its capacity. */
+export const CANONICAL_INITIAL_BYTES = 1024;
+
 export class CanonicalJsonWriter {
-  readonly #out: Uint8Array;
+  /** The bound: a canonical form longer than this is refused. */
+  readonly capacity: number;
+  // Grown on demand, so a writer bounded for the largest file (MiB) holds
+  // only what the files it has encoded needed (KiB on a device).
+  #out: Uint8Array;
   #len = 0;
 
   constructor(capacity: number) {
-    this.#out = new Uint8Array(capacity);
+    this.capacity = capacity;
+    this.#out = new Uint8Array(Math.min(capacity, CANONICAL_INITIAL_BYTES));
+  }
+
+  /** Bytes of the buffer held now (at most `capacity`). */
+  get allocatedBytes(): number {
+    return this.#out.length;
   }
 
   /** Encodes `value`; returns a view of the internal buffer valid until the next call. */
@@ -38,8 +51,19 @@ export class CanonicalJsonWriter {
     return this.#out.subarray(0, this.#len);
   }
 
+  /** Makes room for at least `more` bytes past #len, or throws 'over-limit' past the capacity. */
+  #grow(more: number): void {
+    const need = this.#len + more;
+    if (need > this.capacity) throw new TufError('over-limit', `canonical form over ${this.capacity} bytes`);
+    let size = this.#out.length > 0 ? this.#out.length : 1;
+    while (size < need) size *= 2;
+    const next = new Uint8Array(Math.min(this.capacity, size));
+    next.set(this.#out.subarray(0, this.#len));
+    this.#out = next;
+  }
+
   #byte(b: number): void {
-    if (this.#len >= this.#out.length) throw new TufError('over-limit', `canonical form over ${this.#out.length} bytes`);
+    if (this.#len >= this.#out.length) this.#grow(1);
     this.#out[this.#len++] = b;
   }
 
@@ -53,9 +77,14 @@ export class CanonicalJsonWriter {
     for (let i = 0; i <= s.length; i++) {
       const c = i < s.length ? s.charCodeAt(i) : -1;
       if (c !== 0x22 && c !== 0x5c && c !== -1) continue;
-      const end = encodeUtf8Into(s, from, i, this.#out, this.#len, this.#out.length);
+      let end = encodeUtf8Into(s, from, i, this.#out, this.#len, this.#out.length);
+      // Out of room: double the buffer (over-limit at the capacity) and encode the run again.
+      while (end === UTF8_OVERFLOW) {
+        this.#grow(this.#out.length - this.#len + 1);
+        end = encodeUtf8Into(s, from, i, this.#out, this.#len, this.#out.length);
+      }
       if (end === UTF8_LONE_SURROGATE) throw new TufError('malformed', 'string with a lone surrogate has no canonical form');
-      if (end < 0) throw new TufError('over-limit', `canonical form over ${this.#out.length} bytes`);
+      if (end < 0) throw new TufError('over-limit', `canonical form over ${this.capacity} bytes`);
       this.#len = end;
       if (c !== -1) {
         this.#byte(0x5c);

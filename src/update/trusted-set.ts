@@ -252,6 +252,10 @@ export class TrustedSet {
     const meta = this.snapshotEntry(role);
     if (!local) checkLengthAndHashes(this.#hash, bytes, meta.length, meta.hashes, role);
     const next = this.#parse(bytes, 'targets');
+    // A stored file of another version than snapshot names is refused below
+    // whatever its signatures: refuse it before paying for them (the usual
+    // case after a new snapshot). A fetched file keeps the spec's order.
+    if (local && next.signed.version !== meta.version) throw new TufError('version-mismatch', `stored ${role} version ${next.signed.version} is not ${meta.version} from snapshot`);
     const { role: r, keys } = this.#delegation(role, delegator);
     const signers = this.#verify(next, r, keys, role);
     if (next.signed.version !== meta.version) throw new TufError('version-mismatch', `${role} version ${next.signed.version} is not ${meta.version} from snapshot`);

@@ -272,7 +272,20 @@ function ecdsaVerify(publicKey: string, message: Uint8Array, sig: Uint8Array): b
   return p256.verify(sig, message, point.toBytes(), { format: 'der', lowS: false, prehash: true });
 }
 
+/**
+ * Window of Ed25519's base-point table. noble's default (6) builds a table
+ * of about 7,000 XS slots (about 110 KB at 16 B a slot) on first use and
+ * keeps it: more than a Pico W has. 1 keeps no table; a verification costs
+ * about 40 % more computrons (docs/benchmarks.md, update section).
+ */
+export const ED25519_BASE_WINDOW = 1;
+
 export class NobleSignatureVerifier implements SignatureVerifier {
+  constructor() {
+    // Here, not at module top level: modules stay preload-safe. Lazy: builds nothing.
+    ed25519.Point.BASE.precompute(ED25519_BASE_WINDOW, true);
+  }
+
   verify(keytype: string, scheme: string, publicKey: string, message: Uint8Array, signatureHex: string): boolean {
     try {
       if (typeof publicKey !== 'string' || typeof signatureHex !== 'string' || signatureHex.length === 0 || signatureHex.length > MAX_SIGNATURE_HEX_CHARS) return false;

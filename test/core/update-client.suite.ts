@@ -7,7 +7,8 @@ import type { Check, PortableSuite } from '../harness/portable.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { CanonicalJsonWriter } from '../../src/update/canonical-json.js';
 import { TufError } from '../../src/update/errors.js';
-import { MAX_TIMESTAMP_BYTES } from '../../src/update/limits.js';
+import { MAX_CANONICAL_BYTES, MAX_TIMESTAMP_BYTES } from '../../src/update/limits.js';
+import { NobleHash } from '../../src/update/hash-noble.js';
 import { pathMatches, quote } from '../../src/update/names.js';
 import { decodeUtf8, utf8Bytes } from '../../src/shared/utf8.js';
 import { FUTURE, NOW, hexOf, key, keyJson, macSetup as setup, sign, type TestKey } from '../harness/tuf-mac-repo.js';
@@ -49,6 +50,25 @@ const suite: PortableSuite = () => [
       t.throws(() => w.encode([2 ** 53]), code('malformed'));
       t.throws(() => w.encode(['\ud800']), code('malformed'));
       t.throws(() => w.encode({ long: 'abcdefghijklmnop' }), code('over-limit'));
+    },
+  },
+  {
+    name: 'canonical JSON: a writer bounded at MAX_CANONICAL_BYTES holds only what the encoded parts needed, and still encodes up to its bound',
+    run(t) {
+      const w = new CanonicalJsonWriter(MAX_CANONICAL_BYTES);
+      t.equal(hexOf(w.encode({ b: 1, a: 'x' })), '7b2261223a2278222c2262223a317d');
+      t.ok(w.allocatedBytes <= 1024, `holds ${w.allocatedBytes} bytes after a 15-byte part`);
+      let long = '';
+      for (let i = 0; i < 3000; i++) long += i % 7 === 0 ? '\u00e9' : 'a';
+      const out = w.encode([long]);
+      let want = 0;
+      for (let i = 0; i < 3000; i++) want += i % 7 === 0 ? 2 : 1;
+      t.equal(out.length, want + 4);
+      t.equal(out[2], 0xc3);
+      t.ok(w.allocatedBytes >= out.length && w.allocatedBytes <= 2 * (want + 4), `holds ${w.allocatedBytes} bytes after a ${out.length}-byte part`);
+      const small = new CanonicalJsonWriter(20);
+      t.equal(small.encode(['abcdefghijklmnop']).length, 20);
+      t.throws(() => small.encode(['abcdefghijklmnopq']), (e: unknown) => e instanceof TufError && e.code === 'over-limit');
     },
   },
   {
