@@ -1,51 +1,12 @@
-// A run of blocks of one FlashPort seen as a FlashPort of its own, so that
-// each queue owns a disjoint part of the chip (a crash in one queue's writes
-// can never touch another's blocks).
+// The agent's flash layout: geometry changes and moving both queues to a new
+// geometry. FlashRegion (a run of blocks as a FlashPort of its own) lives in
+// src/shared/flash-region.ts, re-exported here for the agent's callers.
 import type { FlashPort } from '../ports.js';
+import { FlashRegion } from '../shared/flash-region.js';
 import { PersistentQueue, type FullPolicy } from '../telemetry/queue.js';
 import { AgentError } from './errors.js';
 
-export class FlashRegion implements FlashPort {
-  readonly blockSize: number;
-  readonly blockCount: number;
-  private readonly base: number;
-  private readonly size: number;
-
-  constructor(
-    private readonly flash: FlashPort,
-    firstBlock: number,
-    blockCount: number,
-  ) {
-    if (!(Number.isInteger(firstBlock) && Number.isInteger(blockCount) && firstBlock >= 0 && blockCount > 0 && firstBlock + blockCount <= flash.blockCount)) {
-      throw new AgentError('bad-config', `flash region ${firstBlock}+${blockCount} outside 0..${flash.blockCount}`);
-    }
-    this.blockSize = flash.blockSize;
-    this.blockCount = blockCount;
-    this.base = firstBlock * flash.blockSize;
-    this.size = blockCount * flash.blockSize;
-  }
-
-  private check(offset: number, length: number): void {
-    if (!(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0 && offset + length <= this.size)) {
-      throw new AgentError('flash-range', `offset ${offset} length ${length} outside region of ${this.size} bytes`);
-    }
-  }
-
-  erase(block: number): void {
-    if (!(Number.isInteger(block) && block >= 0 && block < this.blockCount)) throw new AgentError('flash-range', `block ${block} outside region`);
-    this.flash.erase(this.base / this.blockSize + block);
-  }
-
-  read(offset: number, into: Uint8Array, start: number, length: number): void {
-    this.check(offset, length);
-    this.flash.read(this.base + offset, into, start, length);
-  }
-
-  write(offset: number, bytes: Uint8Array, start: number, length: number): void {
-    this.check(offset, length);
-    this.flash.write(this.base + offset, bytes, start, length);
-  }
-}
+export { FlashRegion, FlashRegionError, type FlashRegionErrorCode } from '../shared/flash-region.js';
 
 /**
  * Offered by a flash adapter whose stored image has another geometry than

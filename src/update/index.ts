@@ -9,3 +9,5 @@ export type { FetchPort, HashPort, MetadataStore, SignatureVerifier, TufClock } 
 export { checkLengthAndHashes, TrustedSet } from './trusted-set.js';
 export { Updater, type TargetInfo, type UpdaterOptions } from './updater.js';
 export { downloadTargets, type TargetCache } from './download.js';
+export { BOOT_RECORD_BYTES, FirmwareSlots, MAX_TRIAL_BOOTS, type BootState, type SlotImage } from './slots.js';
+export { STAGING_CHUNK_BYTES, stageTarget, type StageOptions } from './staging.js';
