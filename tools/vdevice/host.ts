@@ -326,6 +326,9 @@ export class VirtualDevice {
     // As after a reset: settings are read back from their medium.
     this.kv = existsSync(this.options.kvFile) ? (JSON.parse(readFileSync(this.options.kvFile, 'utf8')) as Record<string, string>) : {};
     this.heapSlots = null;
+    // A reset restarts the board's tick counter (at tickStart again, glitches gone).
+    this.t0 = -1;
+    this.tickShift = 0;
     let text: string | null = null;
     try {
       text = this.selectImage(record);
