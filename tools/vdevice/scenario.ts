@@ -4,7 +4,9 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { VirtualDevice } from './host.js';
+import { VirtualDevice, type BootRecord } from './host.js';
+import { FileFlash } from '../../src/platform/node/flash-file.js';
+import { FirmwareSlots, type BootState } from '../../src/update/slots.js';
 import { deliveries } from './deliveries.js';
 import { SntpServer } from '../timeserver/sntp-server.js';
 import { startDevCloud, type DevCloud } from '../devcloud/devcloud.js';
@@ -37,7 +39,15 @@ export interface ScenarioOptions {
   sampleIntervalMs?: number;
   /** Merged into the device config; a function gets the dev cloud's endpoints (e.g. its TUF root file). */
   extraConfig?: Record<string, unknown> | ((e: ReturnType<DevCloud['endpoints']>) => Record<string, unknown>);
+  /** Firmware flash (A/B slots) geometry; default the host's DEFAULT_FIRMWARE_BLOCK_SIZE / _COUNT. */
+  firmwareBlockSize?: number;
+  firmwareBlockCount?: number;
+  /** Run without a firmware flash file: the factory bundle always boots and the firmware has no FirmwarePort. */
+  noFirmwareFlash?: boolean;
 }
+
+/** Longest wait for the device to come back from a reset. */
+export const REBOOT_TIMEOUT_MS = 30_000;
 
 export const POLL_MS = 100;
 
@@ -50,6 +60,12 @@ export class Scenario {
     private readonly ntp: SntpServer[],
     private readonly dir: string,
     readonly thingName: string,
+    /** The firmware flash file (A/B slots), or null with noFirmwareFlash. */
+    readonly firmwareFile: string | null,
+    readonly firmwareGeometry: { blockSize: number; blockCount: number } | null,
+    /** The factory bundle. */
+    readonly bundle: string,
+    readonly kvFile: string,
   ) {}
 
   static async start(options: ScenarioOptions): Promise<Scenario> {
@@ -67,8 +83,13 @@ export class Scenario {
     const bundle = join(resolve('.'), 'build', 'xs', 'vdevice.js');
     let scenario: Scenario | null = null;
     const pendingLogs: string[] = [];
+    const firmwareFile = options.noFirmwareFlash ? null : join(dir, 'firmware.bin');
+    const kvFile = join(dir, 'kv.json');
     const device = new VirtualDevice({
       bundle,
+      ...(firmwareFile === null
+        ? {}
+        : { firmwareFile, firmwareBlockSize: options.firmwareBlockSize, firmwareBlockCount: options.firmwareBlockCount }),
       config: {
         thingName,
         region: e.region,
@@ -86,16 +107,74 @@ export class Scenario {
       flashFile: join(dir, 'flash.bin'),
       flashBlockSize: 4096,
       flashBlockCount: 64,
-      kvFile: join(dir, 'kv.json'),
+      kvFile,
       onLog: (l) => (scenario ? scenario.logs : pendingLogs).push(l),
       onStatus: (s) => {
         if (scenario) scenario.status = s as DeviceStatus;
       },
+      onBoot: () => {
+        // A status from before the reset says nothing about this boot.
+        if (scenario) scenario.status = {};
+      },
     });
-    scenario = new Scenario(cloud, device, ntp, dir, thingName);
+    const geometry = firmwareFile === null ? null : { blockSize: device.firmwareBlockSize!, blockCount: device.firmwareBlockCount! };
+    scenario = new Scenario(cloud, device, ntp, dir, thingName, firmwareFile, geometry, bundle, kvFile);
     scenario.logs.push(...pendingLogs);
     await device.start();
     return scenario;
+  }
+
+  /** What the bootloader decided at the last boot (null without a firmware flash). */
+  get bootState(): BootState | null {
+    return this.device.bootState;
+  }
+
+  /** Every boot attempt so far (power-on, reboots, failed boots), oldest first. */
+  get boots(): readonly BootRecord[] {
+    return this.device.boots;
+  }
+
+  /**
+   * Works on the firmware flash from outside the firmware (a test staging an
+   * image, as an updater would); the slots are read from the file each time,
+   * as the bootloader does at the next reset.
+   */
+  withFirmwareSlots<T>(work: (slots: FirmwareSlots) => T): T {
+    if (this.firmwareFile === null || this.firmwareGeometry === null) throw new Error('scenario without a firmware flash');
+    const flash = new FileFlash({ path: this.firmwareFile, ...this.firmwareGeometry, sync: true });
+    try {
+      return work(new FirmwareSlots(flash));
+    } finally {
+      flash.close();
+    }
+  }
+
+  /** The firmware's own reset (its reboot op, from the console); resolves once the device booted again and came up. */
+  async reboot(timeoutMs = REBOOT_TIMEOUT_MS): Promise<BootRecord> {
+    const before = this.device.bootCount;
+    await this.device.control({ command: 'reboot' });
+    return this.untilBooted(before, timeoutMs);
+  }
+
+  /** Power cut, then power on: no clean shutdown; the files keep what was written before the cut. */
+  async restart(timeoutMs = REBOOT_TIMEOUT_MS): Promise<BootRecord> {
+    const before = this.device.bootCount;
+    await this.device.powerCut();
+    this.status = {};
+    await this.device.start();
+    return this.untilBooted(before, timeoutMs);
+  }
+
+  private async untilBooted(before: number, timeoutMs: number): Promise<BootRecord> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no boot within ${timeoutMs} ms; last logs: ${this.logs.slice(-8).join(' | ')}`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.device.rebooted(before), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   get health(): DeviceHealth {

@@ -2,6 +2,7 @@
 // the Node host through the HostBridge. The host decides what is real (UDP to
 // real NTP servers, HTTPS with the device certificate, a file as flash).
 import type {
+  FirmwarePort,
   FlashPort,
   HttpExchange,
   HttpPort,
@@ -14,7 +15,7 @@ import type {
   UdpPort,
   UdpSocket,
 } from '../../ports.js';
-import type { HostBridge } from './bridge.js';
+import { HostError, type HostBridge } from './bridge.js';
 import type { WebSocketHandlers, WebSocketLink, WebSocketPort } from '../../ports.js';
 
 export class XsTimers implements TimerPort {
@@ -123,23 +124,57 @@ export class XsHttp implements HttpPort {
   }
 }
 
+/**
+ * A flash chip of the host (NOR: erase sets a block to 0xFF, a write can only
+ * clear bits). `device` names the host's ops: 'flash' is the agent's queue
+ * flash, 'fw' the firmware flash holding the A/B slots.
+ */
 export class XsFlash implements FlashPort {
   readonly blockSize: number;
   readonly blockCount: number;
-  constructor(private readonly bridge: HostBridge) {
-    const { head } = bridge.call('flash.info');
+  constructor(
+    private readonly bridge: HostBridge,
+    private readonly device: 'flash' | 'fw' = 'flash',
+  ) {
+    const { head } = bridge.call(`${device}.info`);
     this.blockSize = Number(head.blockSize);
     this.blockCount = Number(head.blockCount);
   }
   erase(block: number): void {
-    this.bridge.call('flash.erase', { block });
+    this.bridge.call(`${this.device}.erase`, { block });
   }
   read(offset: number, into: Uint8Array, start: number, length: number): void {
-    const { payload } = this.bridge.call('flash.read', { offset, length });
+    const { payload } = this.bridge.call(`${this.device}.read`, { offset, length });
     into.set(payload.subarray(0, length), start);
   }
   write(offset: number, bytes: Uint8Array, start: number, length: number): void {
-    this.bridge.call('flash.write', { offset }, bytes.subarray(start, start + length));
+    this.bridge.call(`${this.device}.write`, { offset }, bytes.subarray(start, start + length));
+  }
+}
+
+/** Asks the host for a reset; it happens once the current callback returns (a board would not return at all). */
+export function xsReboot(bridge: HostBridge): void {
+  bridge.call('reboot');
+}
+
+/** The firmware flash (A/B slots, see src/update/slots.ts) and reset, as the host's bootloader sees them. */
+export class XsFirmware implements FirmwarePort {
+  readonly flash: FlashPort;
+  constructor(private readonly bridge: HostBridge) {
+    this.flash = new XsFlash(bridge, 'fw');
+  }
+  reboot(): void {
+    xsReboot(this.bridge);
+  }
+}
+
+/** The firmware port, or null when the host has no firmware flash file (or is older than the fw ops). */
+export function xsFirmware(bridge: HostBridge): FirmwarePort | null {
+  try {
+    return new XsFirmware(bridge);
+  } catch (e) {
+    if (e instanceof HostError && (e.code === 'NO_FIRMWARE_FLASH' || e.code === 'UNKNOWN_OP')) return null;
+    throw e;
   }
 }
 

@@ -2,7 +2,7 @@
 // ports bridged to the Node host (tools/vdevice/host.ts). Bundled by rollup
 // into build/xs/vdevice.js; `npm start` runs it.
 import { HostBridge } from './bridge.js';
-import { XsFlash, XsHttp, XsKeyValue, XsRandom, XsTicks, XsTimers, XsUdp, XsWebSockets, xsTrace } from './ports.js';
+import { XsFlash, XsHttp, XsKeyValue, XsRandom, XsTicks, XsTimers, XsUdp, XsWebSockets, xsFirmware, xsReboot, xsTrace } from './ports.js';
 import { Agent } from '../../agent.js';
 
 /** How often the firmware reports its status to the host's status line. */
@@ -14,6 +14,8 @@ function boot(): void {
   const log = xsTrace(bridge);
   const timers = new XsTimers(bridge);
   const config = bridge.call('config').head.config;
+  // The A/B slots of the host's firmware flash; the agent does not use them yet.
+  const firmware = xsFirmware(bridge);
   let agent: Agent;
   try {
     agent = new Agent(
@@ -26,6 +28,7 @@ function boot(): void {
         websocket: new XsWebSockets(bridge),
         flash: new XsFlash(bridge),
         kv: new XsKeyValue(bridge),
+        firmware,
         log,
         sample: () => ({ board: 'xs-virtual' }),
       },
@@ -46,6 +49,9 @@ function boot(): void {
     else if (head.command === 'burst') {
       // Bench: queue `count` records at once, as a device coming back online would hold them.
       for (let i = 0; i < Number(head.count); i++) agent.telemetry({ bench: i });
+    } else if (head.command === 'reboot') {
+      // A reset asked from the host's console (tests): the op FirmwarePort.reboot() sends.
+      xsReboot(bridge);
     } else if (head.command === 'gc') {
       const g = globalThis as unknown as { gc?: () => void };
       if (typeof g.gc === 'function') g.gc();
