@@ -283,6 +283,11 @@ test('python-tuf refuses a repository forged with one approver key, and a releas
   const good = await w.fetch('firmware/stable/esp32-devkitc/app-2.bin', 'c3');
   assert.ok(good.ok, JSON.stringify(good));
   if (good.ok) assert.equal(good.trusted['root'], 2);
+  // That release was built on what the tool published: the targets written around it are not carried into it.
+  for (const forged of ['pair.bin', 'evil-1.bin', 'evil-2.bin']) {
+    const f = await w.fetch(`firmware/stable/esp32-devkitc/${forged}`, `c4-${forged}`);
+    assert.equal(f.ok ? 'accepted' : f.stage, 'targetinfo', `${forged} is not in the tool's release`);
+  }
 });
 
 test('emergency release needs the root threshold, is marked in the log and stays open until reviewed', { skip: noTokens }, (t) => {
