@@ -277,12 +277,20 @@ test('python-tuf refuses a repository forged with one approver key, and a releas
   // The tool also refuses bob now, and alice plus erin release through it; python-tuf follows root 1 → 2.
   const next = w.request('app-2.bin', 'app 2');
   assert.equal(w.run(['approve', next, '--token', 'bob'], w.desk('bob')).code, 1);
-  w.ok(['approve', next, '--token', 'alice'], w.desk('alice'));
+  const shown = w.run(['approve', next, '--token', 'alice'], w.desk('alice'));
+  assert.equal(shown.code, 0, shown.err.join('\n'));
+  // The approver is told that the repository holds targets the tool did not publish (the forgeries above).
+  assert.ok(shown.err.some((l) => /targets version 5 was not published by this tool/.test(l)), shown.err.join('\n'));
   w.ok(['approve', next, '--token', 'erin'], w.tokens.envWithout([...ROOT, ...APPROVERS]));
   w.ok(['publish', next]);
   const good = await w.fetch('firmware/stable/esp32-devkitc/app-2.bin', 'c3');
   assert.ok(good.ok, JSON.stringify(good));
   if (good.ok) assert.equal(good.trusted['root'], 2);
+  // That release was built on what the tool published: the targets written around it are not carried into it.
+  for (const forged of ['pair.bin', 'evil-1.bin', 'evil-2.bin']) {
+    const f = await w.fetch(`firmware/stable/esp32-devkitc/${forged}`, `c4-${forged}`);
+    assert.equal(f.ok ? 'accepted' : f.stage, 'targetinfo', `${forged} is not in the tool's release`);
+  }
 });
 
 test('emergency release needs the root threshold, is marked in the log and stays open until reviewed', { skip: noTokens }, (t) => {

@@ -163,6 +163,8 @@ interface PendingFirmware {
   securityVersion: number;
   role: string;
   signers: string;
+  /** The release tool's request ID (custom.release.request), to match the audit log; absent in older records. */
+  release?: string | null;
 }
 
 type Outcome =
@@ -402,7 +404,7 @@ export class UpdateService {
   }
 
   #applied(p: PendingFirmware): void {
-    this.#o.event('update-applied', { target: p.target, kind: 'firmware', securityVersion: p.securityVersion, role: p.role, signers: p.signers, job: p.job });
+    this.#o.event('update-applied', { target: p.target, kind: 'firmware', sha256: p.sha256, securityVersion: p.securityVersion, role: p.role, signers: p.signers, release: p.release ?? null, job: p.job });
     this.#record('applied', null);
     if (p.job !== null) this.#queueReport({ jobId: p.job, status: 'SUCCEEDED', details: { code: 'applied', target: p.target, reason: `firmware confirmed, security version ${p.securityVersion}` } });
     this.#clearPending();
@@ -540,7 +542,8 @@ export class UpdateService {
       const overlay = parseConfigBundle(bytes, this.#o.compiled);
       this.#store.apply({ overlay, target: info.path, sha256: sha, securityVersion: binding.securityVersion });
       this.#counters.raise('config', binding.securityVersion);
-      this.#o.event('update-applied', { target: info.path, kind: 'config', securityVersion: binding.securityVersion, role: info.role, signers: info.signers.join(','), job });
+      // sha256 and the release request tie what was applied to the release tool's audit log entry.
+      this.#o.event('update-applied', { target: info.path, kind: 'config', sha256: sha, securityVersion: binding.securityVersion, role: info.role, signers: info.signers.join(','), release: binding.release?.request ?? null, job });
       this.#record('applied', null);
       try {
         this.#o.onConfig(overlay);
@@ -567,14 +570,14 @@ export class UpdateService {
     if (state.image !== null && state.image.sha256 === sha) return { kind: 'unchanged', target: info.path };
     try {
       await stageTarget({ source: this.#o.fetch, url: this.#updater.targetUrl(info), length: info.length, sha256Hex: sha, region: slots.inactive(), sha256: this.#sha!, buffer: this.#buffer! });
-      this.#o.kv.set(PENDING_FIRMWARE_KV_KEY, JSON.stringify({ job, target: info.path, sha256: sha, securityVersion: binding.securityVersion, role: info.role, signers: info.signers.join(',') } satisfies PendingFirmware));
+      this.#o.kv.set(PENDING_FIRMWARE_KV_KEY, JSON.stringify({ job, target: info.path, sha256: sha, securityVersion: binding.securityVersion, role: info.role, signers: info.signers.join(','), release: binding.release?.request ?? null } satisfies PendingFirmware));
       slots.activate({ length: info.length, sha256: sha });
     } catch (e) {
       if (e instanceof UpdateError) return this.#updateOutcome(e, info.path, job);
       if (e instanceof TufError) return this.#tufOutcome(e, info.path, job, this.#o.fetch.stats.overLimit, false);
       return this.#failed(info.path, 'storage', safeMessage(e), job);
     }
-    this.#o.event('update-staged', { target: info.path, kind: 'firmware', securityVersion: binding.securityVersion, role: info.role, signers: info.signers.join(','), job });
+    this.#o.event('update-staged', { target: info.path, kind: 'firmware', sha256: sha, securityVersion: binding.securityVersion, role: info.role, signers: info.signers.join(','), release: binding.release?.request ?? null, job });
     this.#o.log(`update: ${info.path} staged and activated: rebooting into it on trial`);
     this.#health.state = 'rebooting';
     this.#reboot();

@@ -147,7 +147,7 @@ const suite: PortableSuite = () => [
     name: 'a config bundle named by a job applies: the agent gets the overlay, the store and counter persist, event with role and signers, job SUCCEEDED',
     async run(t) {
       const w = new World();
-      publishConfig(w, '{"sampleIntervalMs":5000}', 3);
+      publishConfig(w, '{"sampleIntervalMs":5000}', 3, { release: { request: 'req-1', requester: 'dave' } });
       const job = w.job('job-1', [CONFIG_PATH]);
       w.boot();
       await w.run(0);
@@ -155,7 +155,7 @@ const suite: PortableSuite = () => [
       t.deepEqual(w.applied, [{ sampleIntervalMs: 5000 }]);
       t.equal(job.status, 'SUCCEEDED');
       t.equal(job.details?.target, CONFIG_PATH);
-      t.deepEqual(w.events.filter((e) => e.event === 'update-applied'), [{ event: 'update-applied', target: CONFIG_PATH, kind: 'config', securityVersion: 3, role: 'targets', signers: 'id-targ', job: 'job-1' }]);
+      t.deepEqual(w.events.filter((e) => e.event === 'update-applied'), [{ event: 'update-applied', target: CONFIG_PATH, kind: 'config', sha256: hexOf(sha256(utf8Bytes('{"sampleIntervalMs":5000}'))), securityVersion: 3, role: 'targets', signers: 'id-targ', release: 'req-1', job: 'job-1' }]);
       t.deepEqual(new ConfigStore(w.kv).current()?.overlay, { sampleIntervalMs: 5000 });
       const h = w.service!.health();
       t.equal(h.configSecurityVersion, 3);
@@ -264,7 +264,7 @@ const suite: PortableSuite = () => [
       const w = new World();
       const image = utf8Bytes('firmware image 2 '.repeat(200));
       w.repo.publishRoot();
-      w.repo.publishTop(w.addTarget(FW_PATH, image, custom('firmware', 7)));
+      w.repo.publishTop(w.addTarget(FW_PATH, image, custom('firmware', 7, { release: { request: 'req-fw', requester: 'dave' } })));
       const job = w.job('job-fw', [FW_PATH]);
       new FirmwareSlots(w.flash).boot();
       w.boot();
@@ -285,7 +285,7 @@ const suite: PortableSuite = () => [
       t.equal(new FirmwareSlots(w.flash).state().trial, false, 'confirmed');
       t.equal(w.service!.health().firmwareSecurityVersion, 7);
       const applied = w.events.filter((e) => e.event === 'update-applied');
-      t.deepEqual(applied, [{ event: 'update-applied', target: FW_PATH, kind: 'firmware', securityVersion: 7, role: 'targets', signers: 'id-targ', job: 'job-fw' }]);
+      t.deepEqual(applied, [{ event: 'update-applied', target: FW_PATH, kind: 'firmware', sha256: hexOf(sha256(image)), securityVersion: 7, role: 'targets', signers: 'id-targ', release: 'req-fw', job: 'job-fw' }]);
     },
   },
   {

@@ -13,6 +13,7 @@
 //   requests/ID.bin   the artifact bytes
 //   approvals/ID/KEYID.json   one approval: TUF signature plus a signed approval statement
 //   audit.jsonl       the audit log (audit.ts)
+//   published-targets.json  the targets metadata this tool last published (the base of the next request)
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -66,6 +67,11 @@ export interface ReleaseRequest {
   artifact: { sha256: string; length: number; file: string };
   provenance?: { sha256: string; fields: Record<string, unknown> };
   baseTargetsVersion: number;
+  /**
+   * The repository's current targets when it is not what this tool last published (written around
+   * the tool, e.g. with a stolen key): its content is left out of this request, only its version is passed.
+   */
+  foreignTargets?: { version: number; signedSha256: string };
   /** The `signed` part of the targets metadata every approver signs, byte for byte. */
   targets: Record<string, unknown>;
 }
@@ -208,6 +214,7 @@ export class Release {
         timestamp: { keyType: 'ecdsa-sha2-nistp256' },
       },
     });
+    rel.savePublished(repo.targets());
     const st = repo.status();
     rel.log({
       event: 'ceremony-init',
@@ -274,11 +281,18 @@ export class Release {
     };
     if (provenance) custom['provenance'] = provenance.fields;
 
+    // The next version follows the repository's (devices may have seen its number in a snapshot), but its
+    // content builds on what this tool published: targets written around the tool are never carried into
+    // metadata that approvers sign (they would launder a forged target).
     const current = this.repo().targets().signed;
-    const next = Targets.fromJSON(JSON.parse(JSON.stringify(current.toJSON())) as never);
+    const published = this.publishedTargets() ?? current;
+    const publishedSha256 = sha256Hex(canonicalJson(published.toJSON()));
+    const currentSha256 = sha256Hex(canonicalJson(current.toJSON()));
+    const foreignTargets = publishedSha256 === currentSha256 ? undefined : { version: current.version, signedSha256: currentSha256 };
+    const next = Targets.fromJSON(JSON.parse(JSON.stringify(published.toJSON())) as never);
     const targets = new Targets({
       version: current.version + 1,
-      specVersion: current.specVersion,
+      specVersion: published.specVersion,
       expires: tufTime(new Date(Math.floor(this.now().getTime() / 1000) * 1000 + this.config.targetsExpiresSeconds * 1000)),
       targets: { ...next.targets, [name]: new TargetFile({ length: bytes.length, path: name, hashes: { sha256 }, unrecognizedFields: { custom: custom as never } }) },
     });
@@ -294,6 +308,7 @@ export class Release {
       artifact: { sha256, length: bytes.length, file: `${id}.bin` },
       ...(provenance ? { provenance } : {}),
       baseTargetsVersion: current.version,
+      ...(foreignTargets ? { foreignTargets } : {}),
       targets: targets.toJSON() as Record<string, unknown>,
     };
     mkdirSync(join(this.dir, 'requests'), { recursive: true });
@@ -306,7 +321,15 @@ export class Release {
       request: id,
       artifactSha256: sha256,
       channel: o.channel,
-      detail: { name, kind: o.kind, hardware: o.hardware, securityVersion: o.securityVersion, length: bytes.length, ...(provenance ? { provenanceSha256: provenance.sha256 } : {}) },
+      detail: {
+        name,
+        kind: o.kind,
+        hardware: o.hardware,
+        securityVersion: o.securityVersion,
+        length: bytes.length,
+        ...(provenance ? { provenanceSha256: provenance.sha256 } : {}),
+        ...(foreignTargets ? { foreignTargets } : {}),
+      },
     });
     return req;
   }
@@ -328,6 +351,7 @@ export class Release {
     ];
     if (req.provenance) lines.push(`provenance   ${JSON.stringify(req.provenance.fields)}`);
     lines.push(`targets      version ${(req.targets as { version: number }).version}, ${Object.keys((req.targets as { targets: object }).targets).length} target(s) in total`);
+    if (req.foreignTargets) lines.push(`WARNING      the repository's targets version ${req.foreignTargets.version} was not published by this tool: its content is left out`);
     return lines;
   }
 
@@ -431,6 +455,7 @@ export class Release {
       refuse(code, `request ${id} has ${valid.length} valid approval(s) of ${threshold} needed${rejected.length ? `; not counted: ${rejected.map((r) => `${r.keyid.slice(0, 12)} (${r.reason})`).join(', ')}` : ''}`, { valid: valid.length, threshold, rejected });
     }
     const versions = repo.publishTargets(md, { [req.name]: bytes });
+    this.savePublished(md);
     const approvers = valid.map((k) => this.config.keys[k]!.holder);
     if (emergency) {
       this.log({ event: 'emergency', actor, outcome: 'ok', ...base, detail: { reason: emergency.reason, authorizedBy: emergencyBy, approvers, versions, reviewRequired: true } });
@@ -489,6 +514,20 @@ export class Release {
   }
 
   // --- internals ---
+
+  private get publishedPath(): string {
+    return join(this.dir, 'published-targets.json');
+  }
+
+  /** What this tool last published; null for a state made before the tool recorded it (then the repository's current targets is the base). */
+  private publishedTargets(): Targets | null {
+    if (!existsSync(this.publishedPath)) return null;
+    return Metadata.fromJSON(MetadataKind.Targets, readJson(this.publishedPath)).signed;
+  }
+
+  private savePublished(md: Metadata<Targets>): void {
+    writeJson(this.publishedPath, md.toJSON());
+  }
 
   private authorizeEmergency(req: ReleaseRequest, reason: string, rootTokens: string[], actor: string): string[] {
     if (reason.trim() === '') throw new ReleaseError('bad-input', 'an emergency needs --reason');
