@@ -104,7 +104,7 @@ test('each board has creation sizes and a valid board config', () => {
     assert.ok(board.driftPpmAwake > 0 && board.driftPpmAsleep >= board.driftPpmAwake, `${b} drift`);
     assert.match(board.preferenceDomain, /^[A-Za-z0-9_]{1,15}$/, `${b}: NVS namespace <= 15 chars`);
     assert.equal(typeof board.randomIsHardware, 'boolean');
-    assert.ok(['partition', 'file'].includes(board.storage.kind), b);
+    assert.ok(['partition', 'file', 'pico-flash'].includes(board.storage.kind), b);
   }
 });
 
@@ -113,10 +113,10 @@ test('devices wrap 32-bit ticks; the simulator reads the wall clock', () => {
   assert.equal(readJson(join(root, 'boards', 'simulator', 'agent.json')).config.board.tickWrapBits, 0);
 });
 
-test('Pico W respects the 62-byte preference value limit and keeps the queue in littlefs', () => {
+test('Pico W respects the 62-byte preference value limit and keeps the queue on raw flash sectors', () => {
   const board = readJson(join(root, 'boards', 'pico_w', 'agent.json')).config.board;
   assert.ok(board.preferenceMaxValueBytes <= 62);
-  assert.equal(board.storage.kind, 'file');
+  assert.equal(board.storage.kind, 'pico-flash');
   assert.equal(board.randomIsHardware, false, 'Pico rand() is not a hardware RNG');
 });
 

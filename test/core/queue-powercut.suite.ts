@@ -22,6 +22,37 @@ import { SeededRandom } from '../harness/fakes.js';
 import { MemoryFlash } from '../harness/memory-flash.js';
 import { PersistentQueue, RecordRef, type FullPolicy } from '../../src/telemetry/queue.js';
 import { PowerCut, QueueError } from '../../src/telemetry/errors.js';
+import type { FlashPort } from '../../src/ports.js';
+
+/**
+ * A flash with a power switch: MemoryFlash here; the Pico W store over its C
+ * region code runs the same cases (test/moddable-pico.test.ts).
+ */
+export interface PowerCutMedium {
+  readonly flash: FlashPort;
+  /** Power fails after `units` more byte operations (a byte programmed or erased is one). */
+  cutPowerAfter(units: number): void;
+  powerOn(): void;
+  /** Byte operations so far, and erases so far. */
+  cost(): number;
+  blocksErased(): number;
+  image(): Uint8Array;
+  load(image: Uint8Array): void;
+}
+export type MediumFactory = (geometry: { blockSize: number; blockCount: number }) => PowerCutMedium;
+
+function memoryMedium(geometry: { blockSize: number; blockCount: number }): PowerCutMedium {
+  const flash = new MemoryFlash(geometry);
+  return {
+    flash,
+    cutPowerAfter: (units) => flash.cutPowerAfter(units),
+    powerOn: () => flash.powerOn(),
+    cost: () => flash.bytesWritten + flash.blocksErased * geometry.blockSize,
+    blocksErased: () => flash.blocksErased,
+    image: () => flash.bytes.slice(),
+    load: (image) => flash.bytes.set(image),
+  };
+}
 
 type Step = { op: 'append'; size: number } | { op: 'ack' } | { op: 'dead' };
 
@@ -131,7 +162,7 @@ function checkRecovered(t: Check, q: PersistentQueue, model: Model, uncertain: M
 }
 
 /** After recovery the queue must keep working: append, then drain everything in order. */
-function useAndDrain(t: Check, flash: MemoryFlash, q: PersistentQueue, model: Model, policy: FullPolicy, where: string): void {
+function useAndDrain(t: Check, flash: FlashPort, q: PersistentQueue, model: Model, policy: FullPolicy, where: string): void {
   for (let i = 0; i < 3; i++) apply(q, model, { op: 'append', size: 7 + i }, 1000 + i);
   const ref = new RecordRef();
   let count = 0;
@@ -164,24 +195,25 @@ function scriptedWorkload(appends: number): Step[] {
 
 const GEOMETRY = { blockSize: 96, blockCount: 3 };
 
-function everyOffset(t: Check, policy: FullPolicy, appends: number): number {
+function everyOffset(t: Check, make: MediumFactory, policy: FullPolicy, appends: number): number {
   const steps = scriptedWorkload(appends);
   // Reference run without a cut: the total cost in byte operations, and the
   // records each step touches (the queue is deterministic, so a cut run does
   // exactly the same up to the cut).
-  const refFlash = new MemoryFlash(GEOMETRY);
-  const refQueue = new PersistentQueue(refFlash, { whenFull: policy });
+  const refMedium = make(GEOMETRY);
+  const refQueue = new PersistentQueue(refMedium.flash, { whenFull: policy });
   const refModel = new Model();
   const touched = steps.map((s, i) => apply(refQueue, refModel, s, i));
-  const total = refFlash.bytesWritten + refFlash.blocksErased * GEOMETRY.blockSize;
-  t.ok(refFlash.blocksErased >= GEOMETRY.blockCount, 'the workload wraps the ring');
+  const total = refMedium.cost();
+  t.ok(refMedium.blocksErased() >= GEOMETRY.blockCount, 'the workload wraps the ring');
   if (policy === 'drop-oldest') t.ok(refQueue.stats().dropped > 0, 'the workload drops when full');
   else t.ok(refQueue.stats().rejected > 0, 'the workload is rejected when full');
   for (let budget = 0; budget <= total; budget++) {
-    const flash = new MemoryFlash(GEOMETRY);
+    const medium = make(GEOMETRY);
+    const flash = medium.flash;
     const q = new PersistentQueue(flash, { whenFull: policy });
     let model = new Model();
-    flash.cutPowerAfter(budget);
+    medium.cutPowerAfter(budget);
     let uncertain = new Map<number, Uint8Array>();
     let cut = false;
     for (let i = 0; i < steps.length && !cut; i++) {
@@ -196,7 +228,7 @@ function everyOffset(t: Check, policy: FullPolicy, appends: number): number {
       }
     }
     t.equal(cut, budget < total, `budget ${budget}: cut happens exactly when the budget is short`);
-    flash.powerOn();
+    medium.powerOn();
     const recovered = new PersistentQueue(flash, { whenFull: policy });
     const where = `${policy} budget ${budget}/${total}`;
     const next = checkRecovered(t, recovered, model, uncertain, where);
@@ -217,30 +249,31 @@ function rng(seed: number): () => number {
  * image is copied; when the step is cut, the same step is run uncut on a
  * queue opened from the copy to learn which records it touches.
  */
-function randomRun(t: Check, seed: number, stepsCount: number, policy: FullPolicy): { cuts: number } {
+function randomRun(t: Check, make: MediumFactory, seed: number, stepsCount: number, policy: FullPolicy): { cuts: number } {
   const geometry = { blockSize: 128, blockCount: 4 };
   const next = rng(seed);
-  const flash = new MemoryFlash(geometry);
+  const medium = make(geometry);
+  const flash = medium.flash;
   let q = new PersistentQueue(flash, { whenFull: policy });
   let model = new Model();
   let cuts = 0;
   for (let i = 0; i < stepsCount; i++) {
     const r = next();
     const step: Step = r < 0.55 ? { op: 'append', size: Math.floor(next() * 101) } : r < 0.93 ? { op: 'ack' } : { op: 'dead' };
-    const image = flash.bytes.slice();
+    const image = medium.image();
     const before = model.clone();
-    if (next() < 0.08) flash.cutPowerAfter(Math.floor(next() * 140));
+    if (next() < 0.08) medium.cutPowerAfter(Math.floor(next() * 140));
     try {
       apply(q, model, step, i);
-      flash.powerOn(); // cancel a budget that was not used up
+      medium.powerOn(); // cancel a budget that was not used up
     } catch (e) {
       if (!(e instanceof PowerCut)) throw e;
       cuts++;
-      const shadowFlash = new MemoryFlash(geometry);
-      shadowFlash.bytes.set(image);
+      const shadow = make(geometry);
+      shadow.load(image);
       const shadowModel = before.clone();
-      const uncertain = apply(new PersistentQueue(shadowFlash, { whenFull: policy }), shadowModel, step, i);
-      flash.powerOn();
+      const uncertain = apply(new PersistentQueue(shadow.flash, { whenFull: policy }), shadowModel, step, i);
+      medium.powerOn();
       q = new PersistentQueue(flash, { whenFull: policy });
       model = checkRecovered(t, q, before, uncertain, `seed ${seed} step ${i}`);
     }
@@ -249,27 +282,32 @@ function randomRun(t: Check, seed: number, stepsCount: number, policy: FullPolic
   return { cuts };
 }
 
-const suite: PortableSuite = () => [
-  {
-    name: 'every power-cut offset of a scripted workload (drop-oldest)',
-    run(t) {
-      everyOffset(t, 'drop-oldest', onXs ? 14 : 40);
+/** The cases, on any medium; `small` shortens them (the XS engine, a slower store). */
+export function powerCutCases(make: MediumFactory, small: boolean): Array<{ name: string; run(t: Check): void }> {
+  return [
+    {
+      name: 'every power-cut offset of a scripted workload (drop-oldest)',
+      run(t) {
+        everyOffset(t, make, 'drop-oldest', small ? 14 : 40);
+      },
     },
-  },
-  {
-    name: 'every power-cut offset of a scripted workload (reject-new)',
-    run(t) {
-      everyOffset(t, 'reject-new', onXs ? 18 : 24);
+    {
+      name: 'every power-cut offset of a scripted workload (reject-new)',
+      run(t) {
+        everyOffset(t, make, 'reject-new', small ? 18 : 24);
+      },
     },
-  },
-  {
-    name: 'seeded random long run with random power cuts',
-    run(t) {
-      const seeds = onXs ? [7] : [7, 1234, 99991];
-      let cuts = 0;
-      for (const seed of seeds) cuts += randomRun(t, seed, onXs ? 600 : 3000, seed % 2 ? 'drop-oldest' : 'reject-new').cuts;
-      t.ok(cuts >= seeds.length * 10, `enough cuts happened (${cuts})`);
+    {
+      name: 'seeded random long run with random power cuts',
+      run(t) {
+        const seeds = small ? [7] : [7, 1234, 99991];
+        let cuts = 0;
+        for (const seed of seeds) cuts += randomRun(t, make, seed, small ? 600 : 3000, seed % 2 ? 'drop-oldest' : 'reject-new').cuts;
+        t.ok(cuts >= seeds.length * 10, `enough cuts happened (${cuts})`);
+      },
     },
-  },
-];
+  ];
+}
+
+const suite: PortableSuite = () => powerCutCases(memoryMedium, onXs);
 export default suite;

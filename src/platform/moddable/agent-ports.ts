@@ -1,7 +1,7 @@
 // The agent's ports (src/agent.ts AgentPorts) made of Moddable adapters, as
 // the board config says. The flash adapter is chosen by storage kind and
 // loaded by name, because each board's build contains only the storage
-// modules it has (`flash` on ESP32, `file` everywhere).
+// modules it has (`flash` on ESP32, raw sectors on Pico W, `file` elsewhere).
 import Modules from 'modules';
 import type { FlashPort } from '../../ports.js';
 import type { AgentPorts } from '../../agent.js';
@@ -17,12 +17,20 @@ import type { TlsDebug, TlsIdentity } from './tls.js';
 import { ModdableUdp } from './udp.js';
 import { ModdableWebSockets } from './websocket.js';
 
-type FlashModule = { PartitionFlash?: new (o: { partition: string }) => FlashPort; FileFlash?: new (o: { path: string; blockSize: number; blockCount: number }) => FlashPort };
+type FlashModule = {
+  PartitionFlash?: new (o: { partition: string }) => FlashPort;
+  FileFlash?: new (o: { path: string; blockSize: number; blockCount: number }) => FlashPort;
+  PicoFlash?: new (o: { blockSize: number; blockCount: number }) => FlashPort;
+};
 
 export function createFlash(storage: StorageConfig): FlashPort {
   if (storage.kind === 'partition') {
     const m = Modules.importNow('platform/moddable/flash/partition') as FlashModule;
     return new m.PartitionFlash!({ partition: storage.partition });
+  }
+  if (storage.kind === 'pico-flash') {
+    const m = Modules.importNow('platform/moddable/flash/pico') as FlashModule;
+    return new m.PicoFlash!({ blockSize: storage.blockSize, blockCount: storage.blockCount });
   }
   const m = Modules.importNow('platform/moddable/flash/file') as FlashModule;
   return new m.FileFlash!({ path: storage.path, blockSize: storage.blockSize, blockCount: storage.blockCount });

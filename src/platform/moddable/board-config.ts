@@ -21,7 +21,9 @@ export const HTTPS_PORT = v.DEFAULT_HTTPS_PORT;
 
 export type StorageConfig =
   | { kind: 'partition'; partition: string }
-  | { kind: 'file'; path: string; blockSize: number; blockCount: number };
+  | { kind: 'file'; path: string; blockSize: number; blockCount: number }
+  /** Pico W: whole flash sectors below littlefs, every write checked (flash/pico.ts). */
+  | { kind: 'pico-flash'; blockSize: number; blockCount: number };
 
 export interface BoardConfig {
   name: string;
@@ -104,8 +106,14 @@ function record(path: string, value: unknown): Record<string, unknown> {
 
 export function parseStorage(value: unknown): StorageConfig {
   const s = record('config.board.storage', value);
-  const kind = v.oneOf(s.kind, 'config.board.storage.kind', ['partition', 'file'], fail);
+  const kind = v.oneOf(s.kind, 'config.board.storage.kind', ['partition', 'file', 'pico-flash'], fail);
   if (kind === 'partition') return { kind, partition: asText('config.board.storage.partition', s.partition, /^[A-Za-z0-9_]{1,16}$/) };
+  if (kind === 'pico-flash')
+    return {
+      kind,
+      blockSize: asInteger('config.board.storage.blockSize', s.blockSize, 4096, 4096),
+      blockCount: asInteger('config.board.storage.blockCount', s.blockCount, 2, 256),
+    };
   return {
     kind,
     path: asText('config.board.storage.path', s.path, /^[A-Za-z0-9_.-]{1,31}$/),
