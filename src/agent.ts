@@ -35,6 +35,7 @@ import { JobsClient } from './agent/jobs-client.js';
 import { HttpRepositoryFetch } from './update/http-fetch.js';
 import { parseConfigBundle, type CompiledLimits, type ConfigOverlay } from './update/config-bundle.js';
 import { utf8Bytes } from './shared/utf8.js';
+import type { SignatureVerifier } from './update/ports.js';
 import type { FirmwarePort, FlashPort, HttpPort, KeyValuePort, RandomPort, Sha256Factory, SystemClockPort, TickSource, TimerPort, UdpPort, WebSocketPort } from './ports.js';
 
 export { AgentError, parseAgentConfig, type AgentConfig };
@@ -59,6 +60,8 @@ export interface AgentPorts {
   systemClock?: SystemClockPort | null;
   /** A/B firmware slots and reboot (signed updates); without it the agent applies config bundles only. */
   firmware?: FirmwarePort | null;
+  /** TUF signature verification (updates): required when the config has \`update\`. */
+  signatureVerifier?: SignatureVerifier | null;
 }
 
 export interface AgentStatus {
@@ -259,6 +262,8 @@ export class Agent {
     // 4. Signed updates (config bundles; firmware with a FirmwarePort).
     const u = config.update;
     if (u !== null) {
+      const verifier = ports.signatureVerifier;
+      if (!verifier) throw new AgentError('unsupported', 'config.update needs a signature verifier port on this platform (none yet on Moddable boards)');
       const fetch = new HttpRepositoryFetch({ http: ports.http, timer: ports.timers, host: u.repository.host, port: u.repository.port, deadlineMs: u.fetchDeadlineMs });
       const jobs =
         u.jobsEndpoint === null
@@ -285,6 +290,7 @@ export class Agent {
         },
         log,
         sha256: ports.sha256,
+        verifier,
       });
     }
   }

@@ -6,7 +6,7 @@ import type { SntpServer } from '../time/index.js';
 import * as v from '../shared/validate.js';
 import { DEFAULT_NTP_PORT } from '../shared/validate.js';
 import { MAX_ROOT_BYTES } from '../update/limits.js';
-import { isJobTargetPath, MAX_JOB_TARGETS } from './jobs-client.js';
+import { isJobTargetPath, MAX_JOB_TARGETS } from './job-document.js';
 import type { UpdateConfig } from './updates.js';
 
 export type Endpoint = v.HostPort;

@@ -31,7 +31,6 @@ import { FirmwareSlots } from '../update/slots.js';
 import { stageTarget, STAGING_CHUNK_BYTES } from '../update/staging.js';
 import { UpdateError } from '../update/update-error.js';
 import { Updater, type TargetInfo } from '../update/updater.js';
-import { NobleSignatureVerifier } from '../update/verify-noble.js';
 import { JobsError, type JobExecution, type JobsClient, type JobStatus } from './jobs-client.js';
 
 /** kv key of the trusted root the provisioning writes (TUF root.json text). */
@@ -123,7 +122,8 @@ export interface UpdateServiceOptions {
   progress(): SelfTestProgress;
   log(line: string): void;
   sha256?: Sha256Factory;
-  verifier?: SignatureVerifier;
+  /** The platform's signature verifier (a port: boards verify natively, the virtual device with @noble/curves). */
+  verifier: SignatureVerifier;
   hash?: HashPort;
 }
 
@@ -208,7 +208,7 @@ export class UpdateService {
     this.#updater = new Updater({
       metadataUrl: c.metadataPath,
       targetUrl: c.targetsPath,
-      verifier: options.verifier ?? new NobleSignatureVerifier(),
+      verifier: options.verifier,
       hash: options.hash ?? new NobleHash(),
       fetch: options.fetch,
       store,

@@ -256,6 +256,18 @@ const suite: PortableSuite = () => [
     },
   },
   {
+    name: 'config.update without a signature verifier port is refused at construction (no update path that cannot verify)',
+    run(t) {
+      const { ports } = agentPorts(true, []);
+      const config = { ...valid(), update: { hardwareModel: 'vdevice', channel: 'prod', rootJson: '{}' } };
+      t.throws(
+        () => new Agent(ports, config),
+        (e) => e instanceof AgentError && e.code === 'unsupported' && /signature verifier/.test(e.message),
+        'update config, no verifier port',
+      );
+    },
+  },
+  {
     name: 'development mode accepts a weak random port, with a warning at boot and in status()',
     run(t) {
       const lines: string[] = [];

@@ -4,6 +4,7 @@
 import { HostBridge } from './bridge.js';
 import { XsFlash, XsHttp, XsKeyValue, XsRandom, XsTicks, XsTimers, XsUdp, XsWebSockets, xsFirmware, xsReboot, xsTrace } from './ports.js';
 import { Agent } from '../../agent.js';
+import { NobleSignatureVerifier } from '../../update/verify-noble.js';
 
 /** How often the firmware reports its status to the host's status line. */
 const STATUS_INTERVAL_MS = 1000;
@@ -14,7 +15,7 @@ function boot(): void {
   const log = xsTrace(bridge);
   const timers = new XsTimers(bridge);
   const config = bridge.call('config').head.config;
-  // The A/B slots of the host's firmware flash; the agent does not use them yet.
+  // The A/B slots of the host's firmware flash (signed firmware updates).
   const firmware = xsFirmware(bridge);
   let agent: Agent;
   try {
@@ -29,6 +30,8 @@ function boot(): void {
         flash: new XsFlash(bridge),
         kv: new XsKeyValue(bridge),
         firmware,
+        // TUF signatures in portable code (@noble/curves) on the virtual device.
+        signatureVerifier: new NobleSignatureVerifier(),
         log,
         sample: () => ({ board: 'xs-virtual' }),
       },
