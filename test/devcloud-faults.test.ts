@@ -5,11 +5,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevCloud, type DevCloud } from '../tools/devcloud/index.js';
-import { crtSignPublish, fetchCredentials, rawHttps, type Credentials, type RawResponse } from '../tools/devcloud/client.js';
+import { crtSignPublish, fetchCredentials, rawHttps, type Credentials, type RawResponse, adminCall } from '../tools/devcloud/client.js';
 import type { ProvisionedDevice } from '../tools/devcloud/state-dir.js';
 
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
@@ -46,17 +45,7 @@ async function publish(o: { payload?: string; timeoutMs?: number } = {}): Promis
 }
 
 function admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = httpRequest({ host: '127.0.0.1', port: cloud.endpoints().adminPort!, method, path, headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {}, agent: false });
-    req.on('error', reject);
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
-    });
-    req.end(data);
-  });
+  return adminCall(cloud.endpoints().adminPort!, method, path, body);
 }
 
 function assertAws(res: RawResponse, status: number, message: string): void {

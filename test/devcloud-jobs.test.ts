@@ -11,12 +11,11 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { auth, http } from 'aws-crt';
 import { startDevCloud, type DevCloud } from '../tools/devcloud/index.js';
-import { fetchCredentials, rawHttps, type Credentials, type RawResponse } from '../tools/devcloud/client.js';
+import { fetchCredentials, rawHttps, type Credentials, type RawResponse, adminCall } from '../tools/devcloud/client.js';
 import { BOTOCORE_PYTHON } from '../tools/sigv4/oracle-botocore.js';
 import { OurOracle } from '../tools/sigv4/oracle-ours.js';
 
@@ -78,17 +77,7 @@ async function jobs(method: string, path: string, body: unknown, o: SignOptions 
 }
 
 function admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = httpRequest({ host: '127.0.0.1', port: cloud.endpoints().adminPort!, method, path, headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {}, agent: false });
-    req.on('error', reject);
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
-    });
-    req.end(data);
-  });
+  return adminCall(cloud.endpoints().adminPort!, method, path, body);
 }
 
 async function execution(jobId: string, thing = THING): Promise<any> {

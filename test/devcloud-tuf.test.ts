@@ -10,12 +10,11 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevCloud, type DevCloud } from '../tools/devcloud/index.js';
-import { rawHttps, type RawResponse } from '../tools/devcloud/client.js';
+import { rawHttps, type RawResponse, adminCall } from '../tools/devcloud/client.js';
 import { TufRepo } from '../tools/tuf-repo/repo.js';
 import { repoRoot } from './harness/python-tuf.js';
 
@@ -51,17 +50,7 @@ function get(path: string, headers: Array<[string, string]> = [], method = 'GET'
 }
 
 function admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = httpRequest({ host: '127.0.0.1', port: cloud.endpoints().adminPort!, method, path, headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {}, agent: false });
-    req.on('error', reject);
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
-    });
-    req.end(data);
-  });
+  return adminCall(cloud.endpoints().adminPort!, method, path, body);
 }
 
 /** Adds a target through the admin API; returns the wire path of its consistent-snapshot file. */

@@ -18,7 +18,7 @@ import { Release } from '../tools/release/release.js';
 import { Pkcs11Tool } from '../tools/release/token.js';
 import { TufRepo } from '../tools/tuf-repo/repo.js';
 import { Scenario } from '../tools/vdevice/scenario.js';
-import { addToken, makeTokens, softhsmMissing, type Tokens } from './harness/softhsm.js';
+import { addToken, ceremonyArgs, makeTokens, softhsmMissing, type Tokens } from './harness/softhsm.js';
 
 const skip = softhsmMissing();
 const THING = `e2e-release-${process.pid}`;
@@ -97,16 +97,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'e2e-release-'));
   state = join(dir, 'state');
   tokens = makeTokens(join(dir, 'hsm'), ['tool', ...ROOT, ...APPROVERS]);
-  release([
-    'init',
-    ...ROOT.flatMap((t) => ['--root-token', t]),
-    '--root-threshold', '2',
-    ...APPROVERS.flatMap((a) => ['--approver', `${a}=${a}`]),
-    '--targets-threshold', '2',
-    '--audit-token', 'tool',
-    '--approval-window', '15m',
-    '--actor', 'ceremony',
-  ]);
+  release(ceremonyArgs(ROOT, APPROVERS));
   // Provisioning: the ceremony's root 1 is the root this device trusts.
   const rootJson = readFileSync(join(state, 'repo', 'metadata', '1.root.json'), 'utf8');
   s = await Scenario.start({

@@ -17,7 +17,7 @@ import { Release } from '../tools/release/release.js';
 import { Pkcs11Tool } from '../tools/release/token.js';
 import { TufRepo } from '../tools/tuf-repo/repo.js';
 import { ngclientFetch, pythonTufMissing, type NgclientResult } from './harness/python-tuf.js';
-import { addToken, makeTokens, softhsmMissing, type Tokens } from './harness/softhsm.js';
+import { addToken, ceremonyArgs, makeTokens, softhsmMissing, type Tokens } from './harness/softhsm.js';
 
 const noTokens = softhsmMissing();
 const skip = noTokens || pythonTufMissing();
@@ -64,16 +64,7 @@ class World {
   }
 
   ceremony(): void {
-    this.ok([
-      'init',
-      ...ROOT.flatMap((t) => ['--root-token', t]),
-      '--root-threshold', '2',
-      ...APPROVERS.flatMap((a) => ['--approver', `${a}=${a}`]),
-      '--targets-threshold', '2',
-      '--audit-token', 'tool',
-      '--approval-window', '15m',
-      '--actor', 'ceremony',
-    ]);
+    this.ok(ceremonyArgs(ROOT, APPROVERS));
   }
 
   request(file: string, body: Buffer | string, requester = 'dave', extra: string[] = []): string {

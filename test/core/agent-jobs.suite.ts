@@ -3,6 +3,7 @@
 // written here from AWS's documentation, with @noble/hashes, not our
 // signer), and every malformed answer refused and counted.
 import type { PortableSuite } from '../harness/portable.js';
+import { rejection } from '../harness/portable.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { FakeClock, FakeCredentials, ManualTimer } from '../harness/fakes.js';
@@ -52,14 +53,6 @@ const execution = (jobDocument: unknown, extra: Record<string, unknown> = {}) =>
   response(200, JSON.stringify({ execution: { jobId: 'job-1', thingName: 'dev-1', status: 'IN_PROGRESS', jobDocument, versionNumber: 2, executionNumber: 1, ...extra } }));
 const DOC = JSON.stringify({ operation: 'tuf-update', targets: ['config/prod/vdevice/agent.json'] });
 
-async function rejection(p: Promise<unknown>): Promise<{ code?: unknown; status?: unknown } | null> {
-  try {
-    await p;
-  } catch (e) {
-    return e as { code?: unknown };
-  }
-  return null;
-}
 const bodyText = (req: HttpRequest): string => decodeUtf8(req.body!, 0, req.body!.length);
 
 const suite: PortableSuite = () => [

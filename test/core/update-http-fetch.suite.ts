@@ -1,20 +1,13 @@
 // The TUF repository over the HttpPort (src/update/http-fetch.ts): paths on
 // one host, HTTP Range for target chunks, and every answer treated as data.
 import type { PortableSuite } from '../harness/portable.js';
+import { rejection } from '../harness/portable.js';
 import { ManualTimer } from '../harness/fakes.js';
 import { ScriptedHttp, header, response } from '../harness/scripted-http.js';
 import { HttpRepositoryFetch } from '../../src/update/http-fetch.js';
 import type { HttpRequest } from '../../src/ports.js';
 import { utf8Bytes } from '../../src/shared/utf8.js';
 
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  return null;
-}
 const code = (e: unknown): unknown => (e as { code?: unknown } | null)?.code;
 
 const FILE = utf8Bytes('0123456789abcdefghij'); // 20 bytes

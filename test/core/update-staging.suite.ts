@@ -4,6 +4,7 @@
 // expected digests come from @noble/hashes' one-shot sha256, independent of
 // the streamed Sha256 port under test.
 import type { PortableSuite } from '../harness/portable.js';
+import { rejection } from '../harness/portable.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { MemoryFlash } from '../harness/memory-flash.js';
 import { STAGING_CHUNK_BYTES, stageTarget, type StageOptions } from '../../src/update/staging.js';
@@ -74,15 +75,6 @@ class FaultyFlash implements FlashPort {
 
 function options(source: RangeFetchPort, file: Uint8Array, region: FlashPort, bufferBytes = BLOCK_BYTES): StageOptions {
   return { source, url: URL, length: file.length, sha256Hex: hex(sha256(file)), region, sha256: new NobleSha256(), buffer: new Uint8Array(bufferBytes) };
-}
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  return null;
 }
 
 const codeOf = (e: unknown): string => (e instanceof UpdateError ? e.code : `not an UpdateError: ${String(e)}`);

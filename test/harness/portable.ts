@@ -82,3 +82,13 @@ export function makeCheck(): Check {
     },
   };
 }
+
+/** What a promise rejected with, or null when it resolved (suites then check the error's code). */
+export async function rejection(p: Promise<unknown>): Promise<any> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  return null;
+}

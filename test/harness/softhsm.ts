@@ -44,3 +44,17 @@ export function addToken(env: Record<string, string>, pins: Record<string, strin
   pins[label] = pin;
   env[pinEnvName(label)] = pin;
 }
+
+/** `release init` arguments of the tests' ceremony: root 2 of the root holders, targets 2 of the approvers (token label = approver name), the tool's own audit token, 15-minute approvals. */
+export function ceremonyArgs(rootTokens: readonly string[], approvers: readonly string[]): string[] {
+  return [
+    'init',
+    ...rootTokens.flatMap((t) => ['--root-token', t]),
+    '--root-threshold', '2',
+    ...approvers.flatMap((a) => ['--approver', `${a}=${a}`]),
+    '--targets-threshold', '2',
+    '--audit-token', 'tool',
+    '--approval-window', '15m',
+    '--actor', 'ceremony',
+  ];
+}

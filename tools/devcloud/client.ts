@@ -1,7 +1,9 @@
 // Client-side helpers for tests, the virtual device runner and scripts:
 // fetch credentials over mutual TLS, send raw HTTPS requests (header list in
 // wire order), and sign IoT requests with aws-crt (an independent signer, so
-// tests of the gateway do not depend on the project's own signer).
+// tests of the gateway do not depend on the project's own signer), and call
+// the admin API.
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createHash } from 'node:crypto';
 import { auth, http } from 'aws-crt';
@@ -144,4 +146,19 @@ export async function crtPresignMqtt(o: {
   if (o.expiresSeconds !== undefined) config.expiration_in_seconds = o.expiresSeconds;
   const signed = await auth.aws_sign_request(req, config);
   return signed.path;
+}
+
+/** One call of the dev cloud's admin API (loopback HTTP, JSON both ways). */
+export function adminCall(port: number, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {}, agent: false });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+    });
+    req.end(data);
+  });
 }
