@@ -394,9 +394,9 @@ export class UpdateService {
     } catch (e) {
       this.#o.log(`update: revert failed: ${safeMessage(e)}`);
     }
-    this.#o.event('update-reverted', { target: pending?.target ?? null, job: pending?.job ?? null });
     this.#health.state = 'rebooting';
-    // The job is reported FAILED by the boot after the revert (from the pending record).
+    // The boot after the revert sees revertedFrom (and the bootloader reverts an unconfirmed trial
+    // even if revert() failed): it sends the one update-reverted event and reports the job FAILED.
     this.#reboot();
     return this.#o.config.jobsIntervalMs;
   }

@@ -314,6 +314,7 @@ const suite: PortableSuite = () => [
       t.equal(job.status, 'FAILED');
       t.equal(job.details?.code, 'self-test-failed');
       t.ok(w.events.some((e) => e.event === 'update-reverted' && e.target === FW_PATH));
+      t.equal(w.events.filter((e) => e.event === 'update-reverted').length, 1, 'one event for one revert');
       t.equal(w.service!.health().firmwareSecurityVersion, 0);
     },
   },
