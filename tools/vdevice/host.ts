@@ -84,7 +84,10 @@ export const MAX_BOOT_HISTORY = 64;
 
 type Head = Record<string, unknown>;
 
-const MAX_HTTP_RESPONSE_BYTES = 256 * 1024;
+/** Largest HTTP answer body the host holds for the firmware (a board's receive buffer). */
+export const MAX_HTTP_RESPONSE_BYTES = 256 * 1024;
+/** `code` of the port error for an answer over MAX_HTTP_RESPONSE_BYTES (src/ports.ts HttpPort). */
+const HTTP_TOO_LARGE_CODE = 'too-large';
 
 /**
  * A file as NOR flash for the firmware's ops: erase sets a block to 0xFF, a
@@ -583,6 +586,13 @@ export class VirtualDevice {
     for (const [name, value] of head.headers as Array<[string, string]>) (grouped[name.toLowerCase()] ??= []).push(value);
     const headers: Record<string, string | string[]> = {};
     for (const [name, values] of Object.entries(grouped)) headers[name] = values.length === 1 ? values[0]! : values;
+    // One event per request: whichever of answer, over-cap and error comes first.
+    let answered = false;
+    const answer = (event: Head, body?: Uint8Array): void => {
+      if (answered) return;
+      answered = true;
+      void this.deliver(engine, { ev: 'http', id, ...event }, body);
+    };
     const req = httpsRequest(
       {
         host: String(head.host),
@@ -601,20 +611,28 @@ export class VirtualDevice {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {
+          if (answered) return;
           size += c.length;
-          if (size <= MAX_HTTP_RESPONSE_BYTES) chunks.push(c);
+          if (size <= MAX_HTTP_RESPONSE_BYTES) {
+            chunks.push(c);
+            return;
+          }
+          // A board's stack has a fixed receive buffer: it stops reading and says why, so the
+          // firmware can tell an answer over its bound (endless data) from a network failure.
+          answer({ error: `response over ${MAX_HTTP_RESPONSE_BYTES} bytes`, code: HTTP_TOO_LARGE_CODE });
+          req.destroy();
         });
         res.on('end', () => {
           const list: Array<[string, string]> = [];
           for (let i = 0; i < res.rawHeaders.length; i += 2) list.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!]);
-          void this.deliver(engine, { ev: 'http', id, status: res.statusCode, headers: list }, Buffer.concat(chunks));
+          answer({ status: res.statusCode, headers: list }, Buffer.concat(chunks));
         });
-        res.on('error', (e) => void this.deliver(engine, { ev: 'http', id, error: e.message }));
+        res.on('error', (e) => answer({ error: e.message }));
       },
     );
     engine.http.set(id, req);
     req.on('close', () => engine.http.delete(id));
-    req.on('error', (e) => void this.deliver(engine, { ev: 'http', id, error: e.message }));
+    req.on('error', (e) => answer({ error: e.message }));
     req.end(body.length ? Buffer.from(body) : undefined);
   }
 
