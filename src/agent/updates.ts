@@ -262,6 +262,7 @@ export class UpdateService {
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    this.#raiseConfigCounter();
     this.#bootChecks();
     if (this.#health.state === 'self-test') this.#selfTestStart = this.#o.clock.monoNow();
     this.#schedule(this.#health.state === 'self-test' ? SELF_TEST_POLL_MS : 0);
@@ -366,8 +367,30 @@ export class UpdateService {
       if (pending.job !== null) this.#queueReport({ jobId: pending.job, status: 'FAILED', details: { code: 'self-test-failed', target: pending.target, reason: 'the new firmware did not pass its self-test: reverted' } });
       this.#clearPending();
     } else if (state.image !== null && state.image.sha256 === pending.sha256) {
-      // Confirmed in an earlier boot that ended before it could report.
+      // Confirmed in an earlier boot that ended (a power cut) before it raised the counter or reported.
+      try {
+        this.#counters.raise('firmware', pending.securityVersion);
+      } catch (e) {
+        // Kept pending: the next boot tries again (the image runs either way).
+        this.#o.log(`update: raising the firmware counter failed: ${safeMessage(e)}`);
+        return;
+      }
       this.#applied(pending);
+    } else {
+      // Staged but never activated (a power cut before or during activate()): the old image runs
+      // and nothing was applied; the job is still pending at the cloud and is tried again.
+      this.#o.log(`update: ${pending.target} was staged but not activated: dropped, the job is tried again`);
+      this.#clearPending();
+    }
+  }
+
+  /** A config bundle stored by a boot that ended before its counter was raised (power cut): raised now. */
+  #raiseConfigCounter(): void {
+    try {
+      const current = this.#store.current();
+      if (current !== null && this.#counters.get('config') < current.securityVersion) this.#counters.raise('config', current.securityVersion);
+    } catch (e) {
+      this.#o.log(`update: raising the config counter failed: ${safeMessage(e)}`);
     }
   }
 
@@ -529,7 +552,10 @@ export class UpdateService {
   async #applyConfig(info: TargetInfo, binding: TargetBinding, job: string | null, overLimitBefore: number): Promise<Outcome> {
     const sha = info.hashes.sha256 ?? '';
     const current = this.#store.current();
-    if (current !== null && current.sha256 === sha && current.target === info.path) return { kind: 'unchanged', target: info.path };
+    if (current !== null && current.sha256 === sha && current.target === info.path) {
+      this.#raiseConfigCounter();
+      return { kind: 'unchanged', target: info.path };
+    }
     let bytes: Uint8Array;
     try {
       bytes = await this.#updater.downloadTarget(info);
