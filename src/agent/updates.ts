@@ -48,6 +48,16 @@ export const MAX_PENDING_JOB_REPORTS = 4;
 export const UPDATE_BACKOFF_BASE_MS = 5_000;
 /** Shortest wait before a retry (full jitter may draw 0: no busy loop). */
 export const UPDATE_MIN_RETRY_MS = 1_000;
+/**
+ * A periodic check refused for the same watched target and code as last time
+ * sends no new update-refused event for this long (health still counts every
+ * refusal, and `refusedEventsSuppressed` the events not sent): a repository
+ * that stays bad must not fill the security stream with one event per check.
+ * Job refusals are always sent (each job is its own question).
+ */
+export const REFUSED_EVENT_REPEAT_MS = 24 * 3_600_000;
+/** (watched target, code) pairs remembered for that (the oldest forgotten first; watch has at most MAX_WATCH_PATHS). */
+export const MAX_REFUSED_EVENT_MEMORY = 8;
 /** How often the self-test looks at its conditions. */
 export const SELF_TEST_POLL_MS = 500;
 
@@ -95,6 +105,8 @@ export interface UpdateHealth {
   firmwareSecurityVersion: number | null;
   configSecurityVersion: number | null;
   jobReportsDropped: number;
+  /** update-refused events not sent: the same watched target and code within REFUSED_EVENT_REPEAT_MS. */
+  refusedEventsSuppressed: number;
 }
 
 /** What the self-test needs to see in this boot. */
@@ -192,6 +204,8 @@ export class UpdateService {
   readonly #policy: DevicePolicy;
   readonly #backoff: Backoff;
   readonly #reports: JobReport[] = [];
+  /** Last update-refused event sent per watched target (bounded by MAX_REFUSED_EVENT_MEMORY). */
+  readonly #refusedSent: Array<{ target: string; code: string; atMono: number }> = [];
   #timer: unknown = null;
   #running = false;
   #busy = false;
@@ -227,7 +241,7 @@ export class UpdateService {
       requireProvenance: c.requireProvenance,
     };
     this.#backoff = new Backoff(options.random, UPDATE_BACKOFF_BASE_MS, Math.max(UPDATE_BACKOFF_BASE_MS, c.checkIntervalMs));
-    this.#health = { state: 'idle', checks: 0, applied: 0, refused: 0, lastOutcome: null, lastCode: null, slot: null, trial: false, firmwareSecurityVersion: null, configSecurityVersion: null, jobReportsDropped: 0 };
+    this.#health = { state: 'idle', checks: 0, applied: 0, refused: 0, lastOutcome: null, lastCode: null, slot: null, trial: false, firmwareSecurityVersion: null, configSecurityVersion: null, jobReportsDropped: 0, refusedEventsSuppressed: 0 };
   }
 
   /** The applied config overlay (what the agent merges into its config at construction), or null. */
@@ -627,10 +641,23 @@ export class UpdateService {
   }
 
   #refused(target: string, code: string, attack: string | null, reason: string, job: string | null): Outcome {
-    this.#o.event('update-refused', { target, code, attack: attack !== null, attackName: attack, job });
+    if (job !== null || this.#firstRefusal(target, code)) this.#o.event('update-refused', { target, code, attack: attack !== null, attackName: attack, job });
+    else this.#health.refusedEventsSuppressed++;
     this.#o.log(`update: refused ${target}: ${reason}`);
     this.#record('refused', code);
     return { kind: 'refused', target, code, attack, reason };
+  }
+
+  /** True when a watched target's refusal should be an event: another code than last time, or the last one long ago. */
+  #firstRefusal(target: string, code: string): boolean {
+    const now = this.#o.clock.monoNow();
+    const i = this.#refusedSent.findIndex((r) => r.target === target);
+    const last = i >= 0 ? this.#refusedSent[i]! : null;
+    if (last !== null && last.code === code && now - last.atMono < REFUSED_EVENT_REPEAT_MS) return false;
+    if (i >= 0) this.#refusedSent.splice(i, 1);
+    if (this.#refusedSent.length >= MAX_REFUSED_EVENT_MEMORY) this.#refusedSent.shift();
+    this.#refusedSent.push({ target, code, atMono: now });
+    return true;
   }
 
   #failed(target: string, code: string, reason: string, job: string | null, event = true): Outcome {
@@ -646,6 +673,8 @@ export class UpdateService {
   }
 
   #record(outcome: string, code: string | null): void {
+    // Applied: a later refusal of the same target is news again.
+    if (outcome === 'applied') this.#refusedSent.length = 0;
     this.#health.lastOutcome = outcome;
     this.#health.lastCode = code;
     if (outcome === 'applied') this.#health.applied++;

@@ -8,7 +8,7 @@ import { MemoryFlash } from '../harness/memory-flash.js';
 import { ScriptedHttp, header, response } from '../harness/scripted-http.js';
 import { MacRepo, hexOf, key, macVerifier } from '../harness/tuf-mac-repo.js';
 import { JobsClient } from '../../src/agent/jobs-client.js';
-import { UpdateService, type UpdateConfig } from '../../src/agent/updates.js';
+import { REFUSED_EVENT_REPEAT_MS, UpdateService, type UpdateConfig } from '../../src/agent/updates.js';
 import { HttpRepositoryFetch } from '../../src/update/http-fetch.js';
 import { FirmwareSlots } from '../../src/update/slots.js';
 import { ConfigStore } from '../../src/update/config-bundle.js';
@@ -282,6 +282,29 @@ const suite: PortableSuite = () => [
       w.repo.publishTop(w.addTarget(CONFIG_PATH, utf8Bytes('{"sampleIntervalMs":7000}'), custom('config', 2)), { version: 2 });
       await w.run(10_000, 3);
       t.deepEqual(w.applied, [{ sampleIntervalMs: 5000 }, { sampleIntervalMs: 7000 }]);
+    },
+  },
+  {
+    name: 'watch: a target refused at every check sends one update-refused per code (health counts each); another code, or REFUSED_EVENT_REPEAT_MS later, is an event again; jobs always are',
+    async run(t) {
+      const w = new World({ watch: [CONFIG_PATH], checkIntervalMs: 10_000 });
+      publishConfig(w, '{"sampleIntervalMs":5000}', 1, { hardwareModel: 'esp32-s3' });
+      w.boot();
+      await w.run(10, 3);
+      await w.run(10_000, 5);
+      const refused = () => w.events.filter((e) => e.event === 'update-refused');
+      t.equal(w.service!.health().refused, 6, 'every check refused');
+      t.deepEqual(refused().map((e) => e.code), ['wrong-hardware'], 'one event');
+      t.equal(w.service!.health().refusedEventsSuppressed, 5);
+      w.repo.publishTop(w.addTarget(CONFIG_PATH, utf8Bytes('{"sampleIntervalMs":5000}'), custom('config', 1, { channel: 'beta' })), { version: 2 });
+      await w.run(10_000, 3);
+      t.deepEqual(refused().map((e) => e.code), ['wrong-hardware', 'wrong-channel'], 'a new code is news');
+      const job = w.job('job-same', [CONFIG_PATH]);
+      await w.run(1000, 3);
+      t.equal(job.status, 'REJECTED');
+      t.deepEqual(refused().map((e) => e.job ?? null), [null, null, 'job-same'], 'a job refusal is always an event');
+      await w.run(REFUSED_EVENT_REPEAT_MS, 1);
+      t.equal(refused().length, 4, 'the same refusal a day later is an event again');
     },
   },
   {
