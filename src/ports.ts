@@ -113,7 +113,9 @@ export interface HttpPort {
    * Exactly one of the callback's arguments is non-null. The port may impose
    * no deadline of its own: the core bounds every wait with its own timer
    * and cancels the exchange (shared/http-deadline.ts). The callback may run
-   * before request() returns (e.g. a refusal for lack of slots).
+   * before request() returns (e.g. a refusal for lack of slots). An answer
+   * larger than the port can hold is an error whose `code` is 'too-large'
+   * (the port stopped reading it), not a truncated body.
    */
   request(req: HttpRequest, callback: (error: Error | null, response: HttpResponse | null) => void): HttpExchange;
 }

@@ -122,3 +122,15 @@ test('dev cloud state from an older dev cloud (a root CA, no intermediate): npm 
     rmSync(cwd, { recursive: true, force: true });
   }
 });
+
+test('npm start prints how to publish a config update: the admin API commands, as valid JSON bodies once the shell substituted the content', async () => {
+  const { updateHowTo } = await import('../tools/start.js');
+  const text = updateHowTo('http://127.0.0.1:4567', 'my-thing');
+  const bodies = [...text.matchAll(/curl -s (\S+) -d '(.*)'$/gm)].map((m) => ({ url: m[1], body: m[2]!.replace(`'$(printf '{"sampleIntervalMs":5000}' | base64 -w0)'`, Buffer.from('{"sampleIntervalMs":5000}').toString('base64')) }));
+  assert.deepEqual(bodies.map((b) => b.url), ['http://127.0.0.1:4567/tuf/targets', 'http://127.0.0.1:4567/jobs']);
+  const target = JSON.parse(bodies[0]!.body) as { name: string; content: string; custom: Record<string, unknown> };
+  assert.equal(target.name, 'config/prod/vdevice/agent.json');
+  assert.deepEqual(JSON.parse(Buffer.from(target.content, 'base64').toString('utf8')), { sampleIntervalMs: 5000 });
+  assert.deepEqual(target.custom, { kind: 'config', channel: 'prod', hardwareModel: 'vdevice', securityVersion: 1 });
+  assert.deepEqual(JSON.parse(bodies[1]!.body), { thing: 'my-thing', document: { operation: 'tuf-update', targets: ['config/prod/vdevice/agent.json'] } });
+});

@@ -189,6 +189,18 @@ function hostPort(text: string, what: string): { host: string; port: number } {
   return { host: m[1]!, port: Number(m[2]) };
 }
 
+/** How to publish a config update to the local device through the dev cloud's admin API (printed at start). */
+export function updateHowTo(adminUrl: string, thing: string): string {
+  const target = 'config/prod/vdevice/agent.json';
+  const custom = JSON.stringify({ kind: 'config', channel: 'prod', hardwareModel: 'vdevice', securityVersion: 1 });
+  return [
+    'updates: publish a signed config bundle (raise securityVersion each time), then ask the device through a job:',
+    `  curl -s ${adminUrl}/tuf/targets -d '{"name":"${target}","content":"'$(printf '{"sampleIntervalMs":5000}' | base64 -w0)'","custom":${custom}}'`,
+    `  curl -s ${adminUrl}/jobs -d '{"thing":"${thing}","document":{"operation":"tuf-update","targets":["${target}"]}}'`,
+    `  curl -s "${adminUrl}/jobs/execution?thing=${thing}&jobId=<jobId from the answer>"   # SUCCEEDED, or REJECTED/FAILED with statusDetails.code`,
+  ].join('\n');
+}
+
 /** The live status line. An unknown bound (untrusted clock: the firmware sends null) is ±∞. */
 export function statusLine(s: Status): string {
   const h = s.health ?? {};
@@ -248,7 +260,7 @@ export async function main(argv: string[]): Promise<number> {
     const { startDevCloud } = await import('./devcloud/devcloud.js');
     const stateDir = join(repo, '.devcloud');
     try {
-      cloud = await startDevCloud({ stateDir });
+      cloud = await startDevCloud({ stateDir, adminPort: 0 });
     } catch (e) {
       // npm start's own dev cloud state (CA, device certificates, the virtual
       // device's flash) is regenerable: from an older dev cloud it is rebuilt,
@@ -257,7 +269,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`[start] ${stateDir} is from an older dev cloud (no intermediate CA): recreating it; devices are provisioned again`);
       rmSync(stateDir, { recursive: true, force: true });
       mkdirSync(runDir, { recursive: true });
-      cloud = await startDevCloud({ stateDir });
+      cloud = await startDevCloud({ stateDir, adminPort: 0 });
     }
     const device = await cloud.provision(o.thing);
     const e = cloud.endpoints();
@@ -279,8 +291,11 @@ export async function main(argv: string[]): Promise<number> {
       timeServers: servers,
       transport: o.transport,
       sampleIntervalMs: o.sampleIntervalMs,
+      // Signed updates from the dev cloud's TUF repository and IoT Jobs (its root as provisioning would write it).
+      update: { hardwareModel: 'vdevice', channel: 'prod', jobsIntervalMs: 10_000, rootJson: readFileSync(e.tufRootFile, 'utf8') },
     };
-    say(`dev cloud: gateway ${e.gatewayUrl}, credentials ${e.credentialsUrl}, broker ${e.brokerUrl}`);
+    say(`dev cloud: gateway ${e.gatewayUrl}, credentials ${e.credentialsUrl}, broker ${e.brokerUrl}, admin ${e.adminUrl}`);
+    say(updateHowTo(e.adminUrl!, o.thing));
     say(`time servers: ${servers.join(' ')}${o.liars ? ` (the last ${o.liars} lie by +${LIAR_OFFSET_MS / 1000} s)` : ''}`);
   } else {
     tls = files!;
@@ -306,6 +321,7 @@ export async function main(argv: string[]): Promise<number> {
     config,
     tls,
     flashFile: join(runDir, 'flash.bin'),
+    firmwareFile: join(runDir, 'firmware.bin'),
     flashBlockSize: 4096,
     flashBlockCount: 64,
     kvFile: join(runDir, 'settings.json'),

@@ -47,6 +47,16 @@ export const MAX_PENDING_JOB_REPORTS = 4;
 export const UPDATE_BACKOFF_BASE_MS = 5_000;
 /** Shortest wait before a retry (full jitter may draw 0: no busy loop). */
 export const UPDATE_MIN_RETRY_MS = 1_000;
+/**
+ * A periodic check refused for the same watched target and code as last time
+ * sends no new update-refused event for this long (health still counts every
+ * refusal, and `refusedEventsSuppressed` the events not sent): a repository
+ * that stays bad must not fill the security stream with one event per check.
+ * Job refusals are always sent (each job is its own question).
+ */
+export const REFUSED_EVENT_REPEAT_MS = 24 * 3_600_000;
+/** (watched target, code) pairs remembered for that (the oldest forgotten first; watch has at most MAX_WATCH_PATHS). */
+export const MAX_REFUSED_EVENT_MEMORY = 8;
 /** How often the self-test looks at its conditions. */
 export const SELF_TEST_POLL_MS = 500;
 
@@ -94,6 +104,8 @@ export interface UpdateHealth {
   firmwareSecurityVersion: number | null;
   configSecurityVersion: number | null;
   jobReportsDropped: number;
+  /** update-refused events not sent: the same watched target and code within REFUSED_EVENT_REPEAT_MS. */
+  refusedEventsSuppressed: number;
 }
 
 /** What the self-test needs to see in this boot. */
@@ -194,6 +206,8 @@ export class UpdateService {
   readonly #policy: DevicePolicy;
   readonly #backoff: Backoff;
   readonly #reports: JobReport[] = [];
+  /** Last update-refused event sent per watched target (bounded by MAX_REFUSED_EVENT_MEMORY). */
+  readonly #refusedSent: Array<{ target: string; code: string; atMono: number }> = [];
   #timer: unknown = null;
   #running = false;
   #busy = false;
@@ -229,7 +243,7 @@ export class UpdateService {
       requireProvenance: c.requireProvenance,
     };
     this.#backoff = new Backoff(options.random, UPDATE_BACKOFF_BASE_MS, Math.max(UPDATE_BACKOFF_BASE_MS, c.checkIntervalMs));
-    this.#health = { state: 'idle', checks: 0, applied: 0, refused: 0, lastOutcome: null, lastCode: null, slot: null, trial: false, firmwareSecurityVersion: null, configSecurityVersion: null, jobReportsDropped: 0 };
+    this.#health = { state: 'idle', checks: 0, applied: 0, refused: 0, lastOutcome: null, lastCode: null, slot: null, trial: false, firmwareSecurityVersion: null, configSecurityVersion: null, jobReportsDropped: 0, refusedEventsSuppressed: 0 };
   }
 
   /** The applied config overlay (what the agent merges into its config at construction), or null. */
@@ -264,6 +278,7 @@ export class UpdateService {
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    this.#raiseConfigCounter();
     this.#bootChecks();
     if (this.#health.state === 'self-test') this.#selfTestStart = this.#o.clock.monoNow();
     this.#schedule(this.#health.state === 'self-test' ? SELF_TEST_POLL_MS : 0);
@@ -368,8 +383,30 @@ export class UpdateService {
       if (pending.job !== null) this.#queueReport({ jobId: pending.job, status: 'FAILED', details: { code: 'self-test-failed', target: pending.target, reason: 'the new firmware did not pass its self-test: reverted' } });
       this.#clearPending();
     } else if (state.image !== null && state.image.sha256 === pending.sha256) {
-      // Confirmed in an earlier boot that ended before it could report.
+      // Confirmed in an earlier boot that ended (a power cut) before it raised the counter or reported.
+      try {
+        this.#counters.raise('firmware', pending.securityVersion);
+      } catch (e) {
+        // Kept pending: the next boot tries again (the image runs either way).
+        this.#o.log(`update: raising the firmware counter failed: ${safeMessage(e)}`);
+        return;
+      }
       this.#applied(pending);
+    } else {
+      // Staged but never activated (a power cut before or during activate()): the old image runs
+      // and nothing was applied; the job is still pending at the cloud and is tried again.
+      this.#o.log(`update: ${pending.target} was staged but not activated: dropped, the job is tried again`);
+      this.#clearPending();
+    }
+  }
+
+  /** A config bundle stored by a boot that ended before its counter was raised (power cut): raised now. */
+  #raiseConfigCounter(): void {
+    try {
+      const current = this.#store.current();
+      if (current !== null && this.#counters.get('config') < current.securityVersion) this.#counters.raise('config', current.securityVersion);
+    } catch (e) {
+      this.#o.log(`update: raising the config counter failed: ${safeMessage(e)}`);
     }
   }
 
@@ -396,9 +433,9 @@ export class UpdateService {
     } catch (e) {
       this.#o.log(`update: revert failed: ${safeMessage(e)}`);
     }
-    this.#o.event('update-reverted', { target: pending?.target ?? null, job: pending?.job ?? null });
     this.#health.state = 'rebooting';
-    // The job is reported FAILED by the boot after the revert (from the pending record).
+    // The boot after the revert sees revertedFrom (and the bootloader reverts an unconfirmed trial
+    // even if revert() failed): it sends the one update-reverted event and reports the job FAILED.
     this.#reboot();
     return this.#o.config.jobsIntervalMs;
   }
@@ -531,7 +568,10 @@ export class UpdateService {
   async #applyConfig(info: TargetInfo, binding: TargetBinding, job: string | null, overLimitBefore: number): Promise<Outcome> {
     const sha = info.hashes.sha256 ?? '';
     const current = this.#store.current();
-    if (current !== null && current.sha256 === sha && current.target === info.path) return { kind: 'unchanged', target: info.path };
+    if (current !== null && current.sha256 === sha && current.target === info.path) {
+      this.#raiseConfigCounter();
+      return { kind: 'unchanged', target: info.path };
+    }
     let bytes: Uint8Array;
     try {
       bytes = await this.#updater.downloadTarget(info);
@@ -604,10 +644,23 @@ export class UpdateService {
   }
 
   #refused(target: string, code: string, attack: string | null, reason: string, job: string | null): Outcome {
-    this.#o.event('update-refused', { target, code, attack: attack !== null, attackName: attack, job });
+    if (job !== null || this.#firstRefusal(target, code)) this.#o.event('update-refused', { target, code, attack: attack !== null, attackName: attack, job });
+    else this.#health.refusedEventsSuppressed++;
     this.#o.log(`update: refused ${target}: ${reason}`);
     this.#record('refused', code);
     return { kind: 'refused', target, code, attack, reason };
+  }
+
+  /** True when a watched target's refusal should be an event: another code than last time, or the last one long ago. */
+  #firstRefusal(target: string, code: string): boolean {
+    const now = this.#o.clock.monoNow();
+    const i = this.#refusedSent.findIndex((r) => r.target === target);
+    const last = i >= 0 ? this.#refusedSent[i]! : null;
+    if (last !== null && last.code === code && now - last.atMono < REFUSED_EVENT_REPEAT_MS) return false;
+    if (i >= 0) this.#refusedSent.splice(i, 1);
+    if (this.#refusedSent.length >= MAX_REFUSED_EVENT_MEMORY) this.#refusedSent.shift();
+    this.#refusedSent.push({ target, code, atMono: now });
+    return true;
   }
 
   #failed(target: string, code: string, reason: string, job: string | null, event = true): Outcome {
@@ -623,6 +676,8 @@ export class UpdateService {
   }
 
   #record(outcome: string, code: string | null): void {
+    // Applied: a later refusal of the same target is news again.
+    if (outcome === 'applied') this.#refusedSent.length = 0;
     this.#health.lastOutcome = outcome;
     this.#health.lastCode = code;
     if (outcome === 'applied') this.#health.applied++;

@@ -18,6 +18,9 @@ import { utf8Bytes } from '../shared/utf8.js';
 import { readHttpAnswer, type HttpAnswer } from '../shared/http-answer.js';
 import type { FetchPort, RangeFetchPort } from './ports.js';
 
+/** `code` of an HttpPort error for an answer larger than the port holds (src/ports.ts). */
+export const PORT_TOO_LARGE = 'too-large';
+
 /** Longest URL path (after encoding) this fetcher sends. */
 export const MAX_REPOSITORY_PATH_BYTES = 1024;
 
@@ -158,9 +161,14 @@ export class HttpRepositoryFetch implements FetchPort, RangeFetchPort {
       try {
         requestWithDeadline(this.#o.http, this.#o.timer, req, this.#deadlineMs, (error, response) => {
           if (error !== null || response === null) {
-            if ((error as { code?: unknown } | null)?.code === 'deadline') {
+            const code = (error as { code?: unknown } | null)?.code;
+            if (code === 'deadline') {
               this.stats.deadlines++;
               reject(new HttpFetchError('deadline', `no answer within ${this.#deadlineMs} ms`));
+            } else if (code === PORT_TOO_LARGE) {
+              // The port stopped reading an answer bigger than it holds: over any bound of ours too.
+              this.stats.overLimit++;
+              reject(new HttpFetchError('over-limit', 'answer larger than the HTTP port holds'));
             } else {
               this.stats.network++;
               reject(new HttpFetchError('network', 'request failed'));

@@ -8,7 +8,7 @@ import { MemoryFlash } from '../harness/memory-flash.js';
 import { ScriptedHttp, header, response } from '../harness/scripted-http.js';
 import { MacRepo, hexOf, key, macVerifier } from '../harness/tuf-mac-repo.js';
 import { JobsClient } from '../../src/agent/jobs-client.js';
-import { UpdateService, type UpdateConfig } from '../../src/agent/updates.js';
+import { REFUSED_EVENT_REPEAT_MS, UpdateService, type UpdateConfig } from '../../src/agent/updates.js';
 import { HttpRepositoryFetch } from '../../src/update/http-fetch.js';
 import { FirmwareSlots } from '../../src/update/slots.js';
 import { ConfigStore } from '../../src/update/config-bundle.js';
@@ -30,6 +30,15 @@ interface Job {
   details: Record<string, string> | null;
 }
 
+/** A kv whose `beforeSet` may throw (a power cut at that write: it does not happen). */
+class CuttableKeyValue extends MemoryKeyValue {
+  beforeSet: ((key: string, value: string) => void) | null = null;
+  override set(key: string, value: string): void {
+    this.beforeSet?.(key, value);
+    super.set(key, value);
+  }
+}
+
 /** The repository, the jobs endpoint and a device's ports; `boot()` builds a fresh service on the same kv and flash (a reboot). */
 class World {
   readonly repo = new MacRepo();
@@ -37,7 +46,9 @@ class World {
   readonly jobs: Job[] = [];
   readonly timer = new ManualTimer();
   readonly clock = new FakeClock(this.timer);
-  readonly kv = new MemoryKeyValue();
+  readonly kv = new CuttableKeyValue();
+  /** Power is off: nothing answers (the service of this boot is abandoned; boot() powers on). */
+  dead = false;
   readonly flash = new MemoryFlash({ blockSize: 1024, blockCount: 2 + 2 * 16 });
   readonly events: Array<Record<string, unknown>> = [];
   readonly applied: unknown[] = [];
@@ -53,6 +64,7 @@ class World {
   }
 
   serve(req: HttpRequest) {
+    if (this.dead) return 'hang' as const;
     if (req.path.startsWith('/tuf/metadata/')) {
       const f = this.repo.files.get(req.path.slice('/tuf/metadata/'.length));
       return f === undefined ? response(404) : response(200, f);
@@ -103,8 +115,22 @@ class World {
     return j;
   }
 
+  /** A power cut at the first kv set `pick` chooses: that set never happens, the flash and network are gone. */
+  cutAtKv(pick: (key: string, value: string) => boolean): void {
+    this.kv.beforeSet = (key, value) => {
+      if (!pick(key, value)) return;
+      this.kv.beforeSet = null;
+      this.dead = true;
+      this.flash.cutPowerAfter(0);
+      throw new Error('power cut');
+    };
+  }
+
   boot(): UpdateService {
     this.service?.stop();
+    // Power on: the media keep what was written.
+    this.dead = false;
+    this.flash.powerOn();
     const config: UpdateConfig = {
       repository: { host: 'repo', port: 443 }, metadataPath: '/tuf/metadata/', targetsPath: '/tuf/targets/', jobsEndpoint: { host: 'repo', port: 443 },
       hardwareModel: 'vdevice', channel: 'prod', checkIntervalMs: 3_600_000, jobsIntervalMs: 1000, requireProvenance: [], watch: [],
@@ -259,6 +285,29 @@ const suite: PortableSuite = () => [
     },
   },
   {
+    name: 'watch: a target refused at every check sends one update-refused per code (health counts each); another code, or REFUSED_EVENT_REPEAT_MS later, is an event again; jobs always are',
+    async run(t) {
+      const w = new World({ watch: [CONFIG_PATH], checkIntervalMs: 10_000 });
+      publishConfig(w, '{"sampleIntervalMs":5000}', 1, { hardwareModel: 'esp32-s3' });
+      w.boot();
+      await w.run(10, 3);
+      await w.run(10_000, 5);
+      const refused = () => w.events.filter((e) => e.event === 'update-refused');
+      t.equal(w.service!.health().refused, 6, 'every check refused');
+      t.deepEqual(refused().map((e) => e.code), ['wrong-hardware'], 'one event');
+      t.equal(w.service!.health().refusedEventsSuppressed, 5);
+      w.repo.publishTop(w.addTarget(CONFIG_PATH, utf8Bytes('{"sampleIntervalMs":5000}'), custom('config', 1, { channel: 'beta' })), { version: 2 });
+      await w.run(10_000, 3);
+      t.deepEqual(refused().map((e) => e.code), ['wrong-hardware', 'wrong-channel'], 'a new code is news');
+      const job = w.job('job-same', [CONFIG_PATH]);
+      await w.run(1000, 3);
+      t.equal(job.status, 'REJECTED');
+      t.deepEqual(refused().map((e) => e.job ?? null), [null, null, 'job-same'], 'a job refusal is always an event');
+      await w.run(REFUSED_EVENT_REPEAT_MS, 1);
+      t.equal(refused().length, 4, 'the same refusal a day later is an event again');
+    },
+  },
+  {
     name: 'firmware: staged into the inactive slot, activated, reboot; the trial boot self-tests, confirms, raises the counter and reports SUCCEEDED',
     async run(t) {
       const w = new World();
@@ -314,7 +363,85 @@ const suite: PortableSuite = () => [
       t.equal(job.status, 'FAILED');
       t.equal(job.details?.code, 'self-test-failed');
       t.ok(w.events.some((e) => e.event === 'update-reverted' && e.target === FW_PATH));
+      t.equal(w.events.filter((e) => e.event === 'update-reverted').length, 1, 'one event for one revert');
       t.equal(w.service!.health().firmwareSecurityVersion, 0);
+    },
+  },
+  {
+    name: 'power cut: staged and recorded as pending, cut before activate() lands: the next boot drops the stale record and the job is applied again',
+    async run(t) {
+      const w = new World();
+      const image = utf8Bytes('firmware image 3 '.repeat(200));
+      w.repo.publishRoot();
+      w.repo.publishTop(w.addTarget(FW_PATH, image, custom('firmware', 5)));
+      const job = w.job('job-cut-activate', [FW_PATH]);
+      new FirmwareSlots(w.flash).boot();
+      // The pending record lands; the power goes right after it (activate() is the next flash write).
+      w.kv.beforeSet = (key, value) => {
+        if (key !== 'update.pending' || value === '') return;
+        w.kv.beforeSet = null;
+        w.dead = true;
+        w.flash.cutPowerAfter(0);
+      };
+      w.boot();
+      await w.run(10, 8);
+      t.equal(w.dead, true, 'the cut happened');
+      t.equal(w.reboots, 0, 'never activated');
+      const after = new FirmwareSlots((w.flash.powerOn(), w.flash)).boot();
+      t.equal(after.trial, false, 'the old image boots');
+      t.equal(after.image, null);
+      w.boot();
+      await w.run(10, 12);
+      t.equal(w.reboots, 1, 'staged and activated again');
+      t.equal(new FirmwareSlots(w.flash).boot().trial, true);
+      w.progress = { timeTrusted: true, credentials: true, acked: 1 };
+      w.boot();
+      await w.run(500, 6);
+      t.equal(job.status, 'SUCCEEDED');
+      t.equal(w.service!.health().firmwareSecurityVersion, 5);
+    },
+  },
+  {
+    name: 'power cut: confirmed, cut at the firmware counter: the next boot raises the counter, then reports SUCCEEDED and update-applied once',
+    async run(t) {
+      const w = new World();
+      const image = utf8Bytes('firmware image 4 '.repeat(200));
+      w.repo.publishRoot();
+      w.repo.publishTop(w.addTarget(FW_PATH, image, custom('firmware', 6)));
+      const job = w.job('job-cut-counter', [FW_PATH]);
+      new FirmwareSlots(w.flash).boot();
+      w.boot();
+      await w.run(10, 8);
+      t.equal(new FirmwareSlots(w.flash).boot().trial, true);
+      w.progress = { timeTrusted: true, credentials: true, acked: 1 };
+      w.cutAtKv((key) => key === 'update.counter.firmware');
+      w.boot();
+      await w.run(500, 6);
+      t.equal(w.dead, true, 'the cut happened');
+      t.equal(job.status, 'IN_PROGRESS');
+      const state = new FirmwareSlots((w.flash.powerOn(), w.flash)).boot();
+      t.deepEqual([state.trial, state.image?.sha256], [false, hexOf(sha256(image))], 'confirmed before the cut');
+      w.boot();
+      t.equal(w.service!.health().firmwareSecurityVersion, 6, 'raised at the boot after the cut');
+      await w.run(500, 6);
+      t.equal(job.status, 'SUCCEEDED');
+      t.equal(w.events.filter((e) => e.event === 'update-applied').length, 1);
+    },
+  },
+  {
+    name: 'power cut: a config bundle stored, cut at the config counter: the next start raises the counter to the stored bundle\'s security version',
+    async run(t) {
+      const w = new World();
+      publishConfig(w, '{"sampleIntervalMs":5000}', 4);
+      w.job('job-cut-config', [CONFIG_PATH]);
+      w.cutAtKv((key) => key === 'update.counter.config');
+      w.boot();
+      await w.run(0);
+      await w.run(10, 5);
+      t.equal(w.dead, true, 'the cut happened');
+      t.equal(new ConfigStore(w.kv).current()?.securityVersion, 4, 'the bundle was stored before the cut');
+      w.boot();
+      t.equal(w.service!.health().configSecurityVersion, 4);
     },
   },
 ];

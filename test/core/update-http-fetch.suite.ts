@@ -169,6 +169,19 @@ const suite: PortableSuite = () => [
       t.equal(timer.size, 0);
     },
   },
+  {
+    name: "a port error coded 'too-large' (an answer bigger than the port holds: endless data) is over-limit, counted as such, not a network failure",
+    async run(t) {
+      const timer = new ManualTimer();
+      const http = new ScriptedHttp(() => Object.assign(new Error('response over 262144 bytes'), { code: 'too-large' }));
+      const f = new HttpRepositoryFetch({ http, timer, host: 'h' });
+      t.equal(code(await rejection(f.fetch('/tuf/metadata/timestamp.json', 16384))), 'over-limit');
+      t.equal(code(await rejection(f.fetchRange('/tuf/targets/a', 0, 4096))), 'over-limit');
+      t.equal(f.stats.overLimit, 2);
+      t.equal(f.stats.network, 0);
+      t.equal(timer.size, 0);
+    },
+  },
 ];
 
 export default suite;

@@ -72,6 +72,21 @@ export interface BootRecord {
   error: string | null;
 }
 
+/** A write to something that survives a reset, as the host sees it (for powerCutAt). */
+export interface PersistentWrite {
+  /** 'flash': the agent's queue flash, 'fw': the firmware flash (A/B slots), 'kv': the settings. */
+  chip: 'flash' | 'fw' | 'kv';
+  op: 'write' | 'erase' | 'set';
+  /** Byte offset of a write or of the erased block; 0 for kv. */
+  offset: number;
+  /** Bytes written or erased; the value's length for kv. */
+  length: number;
+  /** The kv key, or null. */
+  key: string | null;
+  /** The kv value, or null. */
+  value: string | null;
+}
+
 /** 4 KiB: the erase block of the boards' flash. */
 export const DEFAULT_FIRMWARE_BLOCK_SIZE = 4096;
 /** 1 MiB per slot: today's vdevice bundle is about 370 KB, so an image can almost triple. */
@@ -84,7 +99,10 @@ export const MAX_BOOT_HISTORY = 64;
 
 type Head = Record<string, unknown>;
 
-const MAX_HTTP_RESPONSE_BYTES = 256 * 1024;
+/** Largest HTTP answer body the host holds for the firmware (a board's receive buffer). */
+export const MAX_HTTP_RESPONSE_BYTES = 256 * 1024;
+/** `code` of the port error for an answer over MAX_HTTP_RESPONSE_BYTES (src/ports.ts HttpPort). */
+const HTTP_TOO_LARGE_CODE = 'too-large';
 
 /**
  * A file as NOR flash for the firmware's ops: erase sets a block to 0xFF, a
@@ -115,6 +133,11 @@ class NorFile {
     if (!(Number.isInteger(block) && block >= 0 && block < this.blockCount)) throw new RangeError(`erase: no block ${block}`);
     writeSync(this.fd, Buffer.alloc(this.blockSize, 0xff), 0, this.blockSize, block * this.blockSize);
   }
+  /** An erase cut short: only the first `bytes` of the block became 0xFF. */
+  eraseTorn(block: number, bytes: number): void {
+    if (!(Number.isInteger(block) && block >= 0 && block < this.blockCount)) throw new RangeError(`erase: no block ${block}`);
+    writeSync(this.fd, Buffer.alloc(Math.min(bytes, this.blockSize), 0xff), 0, Math.min(bytes, this.blockSize), block * this.blockSize);
+  }
   close(): void {
     closeSync(this.fd);
   }
@@ -135,6 +158,8 @@ class Engine {
   halted = false;
   /** Power cut: its ops no longer reach anything (flash writes included). */
   dead = false;
+  /** Its image is being evaluated (powerCutAt() picks no write of this phase). */
+  booting = true;
   /** The firmware called reboot: the reset happens when the current crank ends. */
   rebootRequested = false;
   /** Event delivery is serialised: XS runs one crank at a time. */
@@ -155,6 +180,8 @@ export class VirtualDevice {
   /** Added to the raw counter: a test makes the board's tick counter jump (backwards = a disruption). */
   private tickShift = 0;
   private stopped = false;
+  /** An armed powerCutAt(): asked about every persistent write. */
+  private cutAt: { when: (w: PersistentWrite) => boolean; done: (w: PersistentWrite) => void } | null = null;
   private failure: Error | null = null;
   /** A reset in progress (teardown, then boot). */
   private transition: Promise<unknown> = Promise.resolve();
@@ -282,6 +309,22 @@ export class VirtualDevice {
     await this.teardown(engine);
   }
 
+  /**
+   * Arms a power cut at the first persistent write (flash, firmware flash,
+   * kv) that `when` picks, in this boot or a later one. That write is torn: a
+   * flash write keeps its first half, an erase erases the first half of its
+   * block, a kv set does not happen (the settings file is replaced whole).
+   * From then on nothing the firmware does reaches a file, as with
+   * powerCut(). Resolves with the torn write once the device is off; start()
+   * powers it on again. Writes made while an image is being evaluated (the
+   * boot itself) are not offered to `when`.
+   */
+  powerCutAt(when: (w: PersistentWrite) => boolean): Promise<PersistentWrite> {
+    return new Promise((resolve) => {
+      this.cutAt = { when, done: resolve };
+    });
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -345,6 +388,8 @@ export class VirtualDevice {
       } catch (e) {
         record.error = (e as Error).message;
         await this.teardown(engine);
+      } finally {
+        engine.booting = false;
       }
     }
     const s = record.state;
@@ -470,6 +515,19 @@ export class VirtualDevice {
     }
   }
 
+  /** True when an armed powerCutAt() picks this write: the power is off from now (the caller tears the write). */
+  private cutHere(engine: Engine, w: PersistentWrite): boolean {
+    const cut = this.cutAt;
+    if (cut === null || engine.booting || !cut.when(w)) return false;
+    this.cutAt = null;
+    engine.dead = true;
+    this.options.onLog?.(`[host] power cut at ${w.chip} ${w.op} ${w.key ?? w.offset}`);
+    // The crank in progress runs on against a dead board; the reset waits for it.
+    const off = this.teardown(engine).then(() => cut.done(w));
+    this.transition = off;
+    return true;
+  }
+
   private firmwareOps(): NorFile {
     if (this.firmwareFlash === null) throw new NoFirmwareFlash();
     return this.firmwareFlash;
@@ -558,16 +616,33 @@ export class VirtualDevice {
       case 'fw.read':
         return this.reply({}, (head.op === 'fw.read' ? this.firmwareOps() : this.flash).read(Number(head.offset), Number(head.length)));
       case 'flash.write':
-      case 'fw.write':
-        (head.op === 'fw.write' ? this.firmwareOps() : this.flash).write(Number(head.offset), payload);
+      case 'fw.write': {
+        const chip = head.op === 'fw.write' ? this.firmwareOps() : this.flash;
+        const offset = Number(head.offset);
+        if (this.cutHere(engine, { chip: head.op === 'fw.write' ? 'fw' : 'flash', op: 'write', offset, length: payload.length, key: null, value: null })) {
+          chip.write(offset, payload.subarray(0, payload.length >> 1));
+          return this.reply({ error: 'power cut', code: 'POWER_CUT' });
+        }
+        chip.write(offset, payload);
         return this.reply();
+      }
       case 'flash.erase':
-      case 'fw.erase':
-        (head.op === 'fw.erase' ? this.firmwareOps() : this.flash).erase(Number(head.block));
+      case 'fw.erase': {
+        const chip = head.op === 'fw.erase' ? this.firmwareOps() : this.flash;
+        const block = Number(head.block);
+        if (this.cutHere(engine, { chip: head.op === 'fw.erase' ? 'fw' : 'flash', op: 'erase', offset: block * chip.blockSize, length: chip.blockSize, key: null, value: null })) {
+          chip.eraseTorn(block, chip.blockSize >> 1);
+          return this.reply({ error: 'power cut', code: 'POWER_CUT' });
+        }
+        chip.erase(block);
         return this.reply();
+      }
       case 'kv.get':
         return this.reply(Object.prototype.hasOwnProperty.call(this.kv, String(head.key)) ? { value: this.kv[String(head.key)] } : {});
       case 'kv.set':
+        if (this.cutHere(engine, { chip: 'kv', op: 'set', offset: 0, length: String(head.value).length, key: String(head.key), value: String(head.value) })) {
+          return this.reply({ error: 'power cut', code: 'POWER_CUT' });
+        }
         this.kv[String(head.key)] = String(head.value);
         writeFileSync(this.options.kvFile, JSON.stringify(this.kv));
         return this.reply();
@@ -583,6 +658,13 @@ export class VirtualDevice {
     for (const [name, value] of head.headers as Array<[string, string]>) (grouped[name.toLowerCase()] ??= []).push(value);
     const headers: Record<string, string | string[]> = {};
     for (const [name, values] of Object.entries(grouped)) headers[name] = values.length === 1 ? values[0]! : values;
+    // One event per request: whichever of answer, over-cap and error comes first.
+    let answered = false;
+    const answer = (event: Head, body?: Uint8Array): void => {
+      if (answered) return;
+      answered = true;
+      void this.deliver(engine, { ev: 'http', id, ...event }, body);
+    };
     const req = httpsRequest(
       {
         host: String(head.host),
@@ -601,20 +683,28 @@ export class VirtualDevice {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {
+          if (answered) return;
           size += c.length;
-          if (size <= MAX_HTTP_RESPONSE_BYTES) chunks.push(c);
+          if (size <= MAX_HTTP_RESPONSE_BYTES) {
+            chunks.push(c);
+            return;
+          }
+          // A board's stack has a fixed receive buffer: it stops reading and says why, so the
+          // firmware can tell an answer over its bound (endless data) from a network failure.
+          answer({ error: `response over ${MAX_HTTP_RESPONSE_BYTES} bytes`, code: HTTP_TOO_LARGE_CODE });
+          req.destroy();
         });
         res.on('end', () => {
           const list: Array<[string, string]> = [];
           for (let i = 0; i < res.rawHeaders.length; i += 2) list.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!]);
-          void this.deliver(engine, { ev: 'http', id, status: res.statusCode, headers: list }, Buffer.concat(chunks));
+          answer({ status: res.statusCode, headers: list }, Buffer.concat(chunks));
         });
-        res.on('error', (e) => void this.deliver(engine, { ev: 'http', id, error: e.message }));
+        res.on('error', (e) => answer({ error: e.message }));
       },
     );
     engine.http.set(id, req);
     req.on('close', () => engine.http.delete(id));
-    req.on('error', (e) => void this.deliver(engine, { ev: 'http', id, error: e.message }));
+    req.on('error', (e) => answer({ error: e.message }));
     req.end(body.length ? Buffer.from(body) : undefined);
   }
 

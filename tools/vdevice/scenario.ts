@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { VirtualDevice, type BootRecord } from './host.js';
+import { VirtualDevice, type BootRecord, type PersistentWrite } from './host.js';
 import { FileFlash } from '../../src/platform/node/flash-file.js';
 import { FirmwareSlots, type BootState } from '../../src/update/slots.js';
 import { deliveries } from './deliveries.js';
@@ -154,6 +154,28 @@ export class Scenario {
     const before = this.device.bootCount;
     await this.device.control({ command: 'reboot' });
     return this.untilBooted(before, timeoutMs);
+  }
+
+  /**
+   * Power cut at the first persistent write `when` picks (that write torn,
+   * see VirtualDevice.powerCutAt), then power on; resolves with the torn
+   * write and the boot that came up after it.
+   */
+  async powerCutAt(when: (w: PersistentWrite) => boolean, timeoutMs: number): Promise<{ cut: PersistentWrite; boot: BootRecord }> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no power cut within ${timeoutMs} ms; last logs: ${this.logs.slice(-8).join(' | ')}`)), timeoutMs);
+    });
+    let cut: PersistentWrite;
+    try {
+      cut = await Promise.race([this.device.powerCutAt(when), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    const before = this.device.bootCount;
+    this.status = {};
+    await this.device.start();
+    return { cut, boot: await this.untilBooted(before, REBOOT_TIMEOUT_MS) };
   }
 
   /** Power cut, then power on: no clean shutdown; the files keep what was written before the cut. */

@@ -107,7 +107,12 @@ export class XsHttp implements HttpPort {
       const callback = this.pending.get(id);
       if (!callback) return;
       this.pending.delete(id);
-      if (typeof head.error === 'string') callback(new Error(head.error), null);
+      if (typeof head.error === 'string') {
+        const error = new Error(head.error) as Error & { code?: string };
+        // The host's classification (e.g. 'too-large', see HttpPort) reaches the core.
+        if (typeof head.code === 'string') error.code = head.code;
+        callback(error, null);
+      }
       else callback(null, { status: Number(head.status), headers: head.headers as Array<[string, string]>, body: payload.slice() });
     });
   }
