@@ -640,7 +640,8 @@ export class UpdateService {
     if (!(e instanceof UpdateError)) return this.#failed(target, 'storage', safeMessage(e), job);
     if (e.code === 'busy') return this.#held(target, 'busy', safeMessage(e));
     if (UPDATE_FAILURES.includes(e.code)) return this.#failed(target, e.code, safeMessage(e), job);
-    return this.#refused(target, e.code, null, safeMessage(e), job);
+    // Staged bytes whose digest or length differ from the trusted metadata are tampering, as in TUF's own check.
+    return this.#refused(target, e.code, e.code === 'bad-hash' ? TUF_ATTACKS['bad-hash']! : null, safeMessage(e), job);
   }
 
   #refused(target: string, code: string, attack: string | null, reason: string, job: string | null): Outcome {

@@ -308,6 +308,25 @@ const suite: PortableSuite = () => [
     },
   },
   {
+    name: 'firmware: a tampered image (bytes differ from the trusted hash while staging) is REJECTED bad-hash with the attack named tampered; nothing is activated',
+    async run(t) {
+      const w = new World();
+      w.repo.publishRoot();
+      w.repo.publishTop(w.addTarget(FW_PATH, utf8Bytes('firmware image 8 '.repeat(200)), custom('firmware', 3)));
+      w.tamper = true;
+      const job = w.job('job-fw-tampered', [FW_PATH]);
+      new FirmwareSlots(w.flash).boot();
+      w.boot();
+      await w.run(10, 8);
+      t.equal(job.status, 'REJECTED');
+      t.equal(job.details?.code, 'bad-hash');
+      const refused = w.events.filter((e) => e.event === 'update-refused');
+      t.deepEqual(refused.map((e) => [e.code, e.attack, e.attackName]), [['bad-hash', true, 'tampered']]);
+      t.equal(w.reboots, 0, 'no reboot');
+      t.equal(new FirmwareSlots(w.flash).state().trial, false, 'nothing activated');
+    },
+  },
+  {
     name: 'firmware: staged into the inactive slot, activated, reboot; the trial boot self-tests, confirms, raises the counter and reports SUCCEEDED',
     async run(t) {
       const w = new World();
