@@ -4,7 +4,7 @@
 // for that.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 /** Upper bound for one mcconfig build (a cold lin build takes ~2-6 min on 2 shared cores). */
 export const MCCONFIG_TIMEOUT_MS = 15 * 60 * 1000;
@@ -50,6 +50,8 @@ export interface BuildOptions {
   /** Extra environment, e.g. PROVISIONING (the directory of provisioning resources). */
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** mcconfig -i: an instrumented build (the SDK's Instrumentation reports slots, chunks and stack). */
+  instrument?: boolean;
 }
 
 export interface BuildResult {
@@ -60,10 +62,16 @@ export interface BuildResult {
   simulatorLibrary: string | null;
 }
 
+/** Where mcconfig puts the lin simulator library: bin/lin/mc/<release|instrument>/<manifest folder name>/mc.so. */
+export function simulatorLibraryPath(outputDir: string, manifest: string, instrument = false): string {
+  return join(outputDir, 'bin', 'lin', 'mc', instrument ? 'instrument' : 'release', basename(dirname(resolve(manifest))), 'mc.so');
+}
+
 /** Runs `mcconfig -m -t build` (build only, never launches or kills anything). */
 export function buildFirmware(options: BuildOptions): Promise<BuildResult> {
   const { sdk, project, platform, outputDir } = options;
-  const args = ['-m', '-p', platform, '-t', 'build', '-o', outputDir, options.manifest ?? join(project, 'manifest.json')];
+  const manifest = resolve(options.manifest ?? join(project, 'manifest.json'));
+  const args = ['-m', ...(options.instrument ? ['-i'] : []), '-p', platform, '-t', 'build', '-o', outputDir, manifest];
   for (const [k, v] of Object.entries(options.config ?? {})) args.push(`${k}=${v}`);
   const env = {
     ...process.env,
@@ -83,7 +91,8 @@ export function buildFirmware(options: BuildOptions): Promise<BuildResult> {
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? MCCONFIG_TIMEOUT_MS);
     child.on('close', (status) => {
       clearTimeout(timer);
-      const library = join(outputDir, 'bin', 'lin', 'mc', 'release', 'main', 'mc.so');
+      // mcconfig names the build after the manifest's folder (whatever the checkout is called).
+      const library = simulatorLibraryPath(outputDir, manifest, options.instrument === true);
       const ok = status === 0 && !/### Error/.test(output);
       done({ ok, status, output, simulatorLibrary: platform === 'lin' && existsSync(library) ? library : null });
     });
