@@ -34,7 +34,7 @@ test('the agent in the simulator delivers signed telemetry to the dev cloud', { 
 test('the agent in the simulator delivers over MQTT-over-WSS (Moddable WebSocket adapter), TLS verified', { skip }, async () => {
   const r = await runSimAgent({
     project: root,
-    outputDir: join(tmpdir(), 'aws-device-agent-mcconfig-mqtt'),
+    outputDir: join(tmpdir(), 'aws-device-agent-mcconfig'),
     wantMessages: 3,
     timeoutMs: RUN_TIMEOUT_MS,
     transport: 'mqtt',

@@ -157,6 +157,10 @@ export function runSimulator(
           }
         }, POLL_MS)
       : null;
-    child.on('close', stop);
+    // An exit we did not cause (a crash: mcsim segfaults, XS aborts) ends the run with that verdict.
+    child.on('close', (code, signal) => {
+      if (!finished && result === null) result = `simulator exited (${signal ?? `status ${code}`})`;
+      stop();
+    });
   });
 }

@@ -35,7 +35,7 @@ export function createAgentPorts(board: BoardConfig, identity: TlsIdentity | nul
     random: new ModdableRandom({ hardware: board.randomIsHardware }),
     udp: new ModdableUdp(),
     http: new ModdableHttp({ identity, tlsDebug }),
-    websocket: new ModdableWebSockets(identity),
+    websocket: new ModdableWebSockets(identity, tlsDebug),
     flash: createFlash(board.storage),
     kv: new PreferenceKeyValue({ domain: board.preferenceDomain, maxValueBytes: board.preferenceMaxValueBytes }),
     sha256: cryptSha256Factory,
