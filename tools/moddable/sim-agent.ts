@@ -10,7 +10,9 @@
 // -> leaf with key identifiers, which the SDK's chain check accepts.
 //
 //   [TLS_TRACE=1] node dist/tools/moddable/sim-agent.js [--messages N] [--timeout-s S]
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startDevCloud } from '../devcloud/devcloud.js';
@@ -24,6 +26,10 @@ export interface SimAgentResult {
   verdict: string;
   messages: number;
   simulatorOutput: string;
+  /** Credentials the dev cloud handed out (each needs a completed mutual-TLS handshake). */
+  credentialsIssued: number;
+  /** With `credentialsChain`: handshakes the firmware completed with that server (it accepted the chain). */
+  chainServerHandshakes: number;
 }
 
 /** Sample interval of the firmware in this run: short, so a run takes seconds. */
@@ -39,13 +45,52 @@ export interface SimAgentOptions {
   traceTls?: boolean;
   /** mc/config `transport` (default https). */
   transport?: 'https' | 'mqtt';
+  /** Host the firmware is given for both endpoints (default localhost, which the dev cloud's certificate names). */
+  endpointHost?: string;
+  /** Provision the root of a second, unrelated dev cloud as the only trust anchor (an untrusted chain). */
+  foreignTrustAnchor?: boolean;
+  /**
+   * Point the credentials endpoint at a TLS server of ours that presents, instead of the dev cloud's chain:
+   * 'forged-leaf': a self-made leaf for localhost (its own key, not issued by the intermediate) followed by
+   * the dev cloud's real intermediate and root; 'leaf-only': the dev cloud's real leaf alone.
+   */
+  credentialsChain?: 'forged-leaf' | 'leaf-only';
+}
+
+/** A TLS server presenting `chain` (PEM) with `key`; counts handshakes the client completed. */
+async function startChainServer(key: string, chain: string): Promise<{ server: TlsServer; port: number; handshakes: () => number }> {
+  let handshakes = 0;
+  const server = createTlsServer({ key, cert: chain, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' }, (socket) => {
+    handshakes++;
+    socket.on('error', () => {});
+    socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+  });
+  server.on('tlsClientError', (_e, socket) => socket.destroy());
+  // close() below must not wait for a connection the simulator left half-open.
+  server.on('connection', (socket) => {
+    socket.on('error', () => {});
+    socket.setTimeout(5000, () => socket.destroy());
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const address = server.address();
+  return { server, port: typeof address === 'object' && address ? address.port : 0, handshakes: () => handshakes };
+}
+
+/** A self-signed RSA leaf for localhost (subject and authority key identifiers, serverAuth), valid now. */
+function forgedLeaf(dir: string): { key: string; cert: string } {
+  const key = join(dir, 'forged.key');
+  const cert = join(dir, 'forged.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost',
+    '-addext', 'subjectAltName=DNS:localhost', '-addext', 'extendedKeyUsage=serverAuth', '-addext', 'basicConstraints=critical,CA:FALSE'], { stdio: 'ignore' });
+  return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
 }
 
 export async function runSimAgent(options: SimAgentOptions): Promise<SimAgentResult> {
   const sdk = findSdk();
-  if (typeof sdk === 'string') return { ok: false, verdict: sdk, messages: 0, simulatorOutput: '' };
+  if (typeof sdk === 'string') return { ok: false, verdict: sdk, messages: 0, simulatorOutput: '', credentialsIssued: 0, chainServerHandshakes: 0 };
   const work = mkdtempSync(join(tmpdir(), 'moddable-sim-agent-'));
   const ntp: SntpServer[] = [];
+  let chainServer: Awaited<ReturnType<typeof startChainServer>> | null = null;
   const cloud = await startDevCloud({ stateDir: join(work, 'devcloud'), hostnames: ['localhost'], keyType: 'rsa' });
   try {
     const device = await cloud.provision(THING, 'localhost');
@@ -59,7 +104,24 @@ export async function runSimAgent(options: SimAgentOptions): Promise<SimAgentRes
     }
     // Provisioning resources, DER, as the firmware expects (boards/common/manifest.json names); the dev cloud's root is the anchor.
     const provisioning = join(work, 'provisioning');
-    writeBoardProvisioning(provisioning, { certificate: device.certPem, privateKey: device.keyPem, trustAnchors: [readFileSync(e.caFile, 'utf8')] });
+    let anchor = readFileSync(e.caFile, 'utf8');
+    if (options.foreignTrustAnchor) {
+      const foreign = await startDevCloud({ stateDir: join(work, 'foreign-devcloud'), hostnames: ['localhost'], keyType: 'rsa' });
+      anchor = readFileSync(foreign.endpoints().caFile, 'utf8');
+      await foreign.stop();
+    }
+    writeBoardProvisioning(provisioning, { certificate: device.certPem, privateKey: device.keyPem, trustAnchors: [anchor] });
+    const host = options.endpointHost ?? 'localhost';
+    let credentialsPort = e.credentialsPort;
+    if (options.credentialsChain) {
+      const state = join(work, 'devcloud');
+      const pem = (name: string): string => readFileSync(join(state, name), 'utf8').trimEnd() + '\n';
+      if (options.credentialsChain === 'forged-leaf') {
+        const forged = forgedLeaf(work);
+        chainServer = await startChainServer(forged.key, forged.cert.trimEnd() + '\n' + pem('intermediate.pem') + pem('ca.pem'));
+      } else chainServer = await startChainServer(pem('server.key'), pem('server.pem'));
+      credentialsPort = chainServer.port;
+    }
     mkdirSync(options.outputDir, { recursive: true });
     const build = await buildFirmware({
       sdk,
@@ -71,8 +133,8 @@ export async function runSimAgent(options: SimAgentOptions): Promise<SimAgentRes
         awsRegion: e.region,
         roleAlias: e.roleAlias,
         thingName: THING,
-        iotEndpoint: `localhost:${e.gatewayPort}`,
-        credentialsEndpoint: `localhost:${e.credentialsPort}`,
+        iotEndpoint: `${host}:${e.gatewayPort}`,
+        credentialsEndpoint: `${host}:${credentialsPort}`,
         timeServers: servers.join(','),
         buildTimeMs: String(Date.now()),
         sampleIntervalMs: String(SIM_SAMPLE_INTERVAL_MS),
@@ -81,16 +143,21 @@ export async function runSimAgent(options: SimAgentOptions): Promise<SimAgentRes
         ...(options.traceTls ? { tlsTrace: '1' } : {}),
       },
     });
-    if (!build.ok || !build.simulatorLibrary) return { ok: false, verdict: `build failed:\n${build.output.slice(-3000)}`, messages: 0, simulatorOutput: '' };
+    if (!build.ok || !build.simulatorLibrary) return { ok: false, verdict: `build failed:\n${build.output.slice(-3000)}`, messages: 0, simulatorOutput: '', credentialsIssued: 0, chainServerHandshakes: 0 };
     const count = (): number => cloud.messages().filter((m) => m.payload.includes(THING)).length;
     const run = await runSimulator(sdk, build.simulatorLibrary, /XS abort|agent: not started.*\n/, options.timeoutMs, () =>
       count() >= options.wantMessages ? `delivered ${count()} messages` : null,
     );
     const messages = count();
     const counters = `dev cloud counters: ${JSON.stringify(cloud.counters())}\n`;
-    return { ok: messages >= options.wantMessages, verdict: run.verdict ?? 'timed out', messages, simulatorOutput: run.output + counters };
+    const credentialsIssued = cloud.counters().accepted.credentials;
+    return { ok: messages >= options.wantMessages, verdict: run.verdict ?? 'timed out', messages, simulatorOutput: run.output + counters, credentialsIssued, chainServerHandshakes: chainServer?.handshakes() ?? 0 };
   } finally {
     for (const s of ntp) await s.close();
+    if (chainServer) {
+      chainServer.server.close();
+      chainServer.server.unref();
+    }
     await cloud.stop();
     rmSync(work, { recursive: true, force: true });
   }

@@ -9,7 +9,6 @@ import { AliasedUdp, HostTable } from '../../shared/host-table.js';
 import { loadAgentConfig } from './agent-config.js';
 import { createAgentPorts } from './agent-ports.js';
 import { ModdableResolver } from './resolve.js';
-import { registerTrustAnchors } from './tls.js';
 
 /**
  * Shortest period for the optional status trace (mc/config `statusIntervalMs`).
@@ -36,7 +35,6 @@ export function startAgent(started?: (agent: Agent | null) => void): void {
     board = boardConfig();
     settings = agentSettings();
     provisioned = deviceIdentity();
-    if (provisioned) registerTrustAnchors(provisioned.trustAnchors);
   } catch (e) {
     log(`agent: not started: ${describe(e)}`);
     started?.(null);
@@ -44,11 +42,11 @@ export function startAgent(started?: (agent: Agent | null) => void): void {
   }
   const identity = provisioned?.identity ?? null;
   if (!identity) log('agent: no device certificate provisioned; TLS requests will be refused by AWS');
-  else log(`agent: ${provisioned!.trustAnchors.length} trust anchor(s) registered`);
+  else log(`agent: ${provisioned!.trustAnchors.length} trust anchor(s); server chains must lead to one of them`);
   // Handshake tracing (simulator only). Server verification cannot be switched off.
   const c = config as Record<string, unknown>;
   const tlsDebug = { trace: board.name === 'simulator' && String(c.tlsTrace) === '1' };
-  const ports = createAgentPorts(board, identity, log, tlsDebug);
+  const ports = createAgentPorts(board, identity, provisioned?.trustAnchors ?? [], log, tlsDebug);
   // Time server names stay resolved for the agent's lifetime (retried, refreshed on silence).
   const names = new HostTable({
     resolver: new ModdableResolver(),

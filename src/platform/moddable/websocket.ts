@@ -5,11 +5,10 @@
 // Note: the SDK client does not validate Sec-WebSocket-Accept; TLS is what
 // authenticates the server.
 import { Client } from 'websocket';
-import SecureSocket from 'securesocket';
 import { copyToArrayBuffer } from './copy-bytes.js';
 import type { WebSocketHandlers, WebSocketLink, WebSocketPort } from '../../ports.js';
 import { ModdableError } from './errors.js';
-import { secureOptions, type TlsDebug, type TlsIdentity } from './tls.js';
+import { secureOptions, VerifyingSecureSocket, type TlsDebug, type TlsIdentity } from './tls.js';
 
 /** Longest URL accepted (host + path with a presigned query fits well inside). */
 export const WEBSOCKET_MAX_URL_CHARS = 2048;
@@ -40,9 +39,9 @@ function asBytes(part: unknown): Uint8Array {
  * fit is queued (bounded) and sent in pieces as space frees up; the client's
  * own callback does not see `writable` until the queue is empty.
  */
-const baseWrite = SecureSocket.prototype.write as unknown as (this: unknown, ...parts: unknown[]) => unknown;
+const baseWrite = VerifyingSecureSocket.prototype.write as unknown as (this: unknown, ...parts: unknown[]) => unknown;
 
-class QueuedSecureSocket extends SecureSocket {
+class QueuedSecureSocket extends VerifyingSecureSocket {
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
   #user: SocketCallback | undefined;
@@ -143,6 +142,8 @@ export function parseWebSocketUrl(url: string): ParsedUrl | null {
 export class ModdableWebSockets implements WebSocketPort {
   constructor(
     private readonly identity: TlsIdentity | null,
+    /** The only certificates a server chain may lead to (DER; tls.ts). */
+    private readonly trustAnchors: readonly ArrayBuffer[],
     /** Bring-up switches (simulator only). */
     private readonly tlsDebug: TlsDebug = {},
   ) {}
@@ -157,6 +158,7 @@ export class ModdableWebSockets implements WebSocketPort {
     const dictionary: Record<string, unknown> = { host: secure ? authority : host, port, path, protocol };
     if (secure) {
       dictionary.Socket = QueuedSecureSocket;
+      dictionary.trustAnchors = this.trustAnchors;
       dictionary.secure = secureOptions(this.identity, undefined, this.tlsDebug);
     }
     let open = true;
