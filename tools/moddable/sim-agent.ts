@@ -11,13 +11,13 @@
 //
 //   [TLS_TRACE=1] node dist/tools/moddable/sim-agent.js [--messages N] [--timeout-s S]
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startDevCloud } from '../devcloud/devcloud.js';
 import { SntpServer } from '../timeserver/sntp-server.js';
-import { buildFirmware, findSdk, runSimulator } from './sdk.js';
+import { LIBFAKETIME, buildFirmware, findSdk, runSimulator } from './sdk.js';
 import { writeBoardProvisioning } from './provision.js';
 
 export interface SimAgentResult {
@@ -55,7 +55,16 @@ export interface SimAgentOptions {
    * the dev cloud's real intermediate and root; 'leaf-only': the dev cloud's real leaf alone.
    */
   credentialsChain?: 'forged-leaf' | 'leaf-only';
+  /**
+   * Run the simulator under libfaketime with its wall clock at 1970-01-02: only
+   * the firmware setting it (native/sim-clock, through FAKETIME_TIMESTAMP_FILE)
+   * brings it to a date at which certificates are valid.
+   */
+  startAt1970?: boolean;
 }
+
+/** Where a startAt1970 run's simulator clock starts. */
+export const SIM_START_1970 = '@1970-01-02 00:00:00';
 
 /** A TLS server presenting `chain` (PEM) with `key`; counts handshakes the client completed. */
 async function startChainServer(key: string, chain: string): Promise<{ server: TlsServer; port: number; handshakes: () => number }> {
@@ -145,8 +154,20 @@ export async function runSimAgent(options: SimAgentOptions): Promise<SimAgentRes
     });
     if (!build.ok || !build.simulatorLibrary) return { ok: false, verdict: `build failed:\n${build.output.slice(-3000)}`, messages: 0, simulatorOutput: '', credentialsIssued: 0, chainServerHandshakes: 0 };
     const count = (): number => cloud.messages().filter((m) => m.payload.includes(THING)).length;
-    const run = await runSimulator(sdk, build.simulatorLibrary, /XS abort|agent: not started.*\n/, options.timeoutMs, () =>
-      count() >= options.wantMessages ? `delivered ${count()} messages` : null,
+    let simEnv: Record<string, string> | undefined;
+    if (options.startAt1970) {
+      const clockFile = join(work, 'faketime.rc');
+      writeFileSync(clockFile, `${SIM_START_1970}\n`);
+      // Only the wall clock is faked (glib's monotonic timers are not), in UTC, re-read on every call.
+      simEnv = { LD_PRELOAD: LIBFAKETIME, FAKETIME_TIMESTAMP_FILE: clockFile, FAKETIME_NO_CACHE: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1', TZ: 'UTC' };
+    }
+    const run = await runSimulator(
+      sdk,
+      build.simulatorLibrary,
+      /XS abort|agent: not started.*\n/,
+      options.timeoutMs,
+      () => (count() >= options.wantMessages ? `delivered ${count()} messages` : null),
+      simEnv,
     );
     const messages = count();
     const counters = `dev cloud counters: ${JSON.stringify(cloud.counters())}\n`;
