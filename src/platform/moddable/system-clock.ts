@@ -23,7 +23,7 @@ export class ModdableSystemClock implements SystemClockPort {
     Time.set(seconds);
     if (Modules.has(SIM_CLOCK_MODULE)) {
       const before = Date.now();
-      if ((Modules.importNow(SIM_CLOCK_MODULE) as SimClock).set(seconds))
+      if ((Modules.importNow('platform/moddable/native/sim-clock') as SimClock).set(seconds))
         trace(`sim-clock: wall clock was ${new Date(before).toISOString()}, now ${new Date(seconds * 1000).toISOString()}\n`);
     }
   }

@@ -23,7 +23,7 @@ export class ModdableTicks implements TickSource {
     if (options.wrapBits !== 0 && options.wrapBits !== 32) throw new RangeError('wrapBits must be 0 or 32');
     this.wrapBits = options.wrapBits;
     // Modules.importNow answers the module's default export.
-    this.monotonic = options.wrapBits === 0 && Modules.has(SIM_CLOCK_MODULE) ? (Modules.importNow(SIM_CLOCK_MODULE) as { ticks(): number }) : null;
+    this.monotonic = options.wrapBits === 0 && Modules.has(SIM_CLOCK_MODULE) ? (Modules.importNow('platform/moddable/native/sim-clock') as { ticks(): number }) : null;
   }
   ticks(): number {
     if (this.monotonic) return this.monotonic.ticks();
