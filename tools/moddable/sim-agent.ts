@@ -12,6 +12,8 @@
 //   [TLS_TRACE=1] node dist/tools/moddable/sim-agent.js [--messages N] [--timeout-s S]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { connect as tcpConnect, createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -30,6 +32,10 @@ export interface SimAgentResult {
   credentialsIssued: number;
   /** With `credentialsChain`: handshakes the firmware completed with that server (it accepted the chain). */
   chainServerHandshakes: number;
+  /** With `captureRandomness`: SNTP transmit timestamps sent to the first server, hex, in order. */
+  sntpNonces: string[];
+  /** With `captureRandomness`: ClientHello randoms sent to the credentials provider, hex, in order. */
+  clientRandoms: string[];
 }
 
 /** Sample interval of the firmware in this run: short, so a run takes seconds. */
@@ -61,6 +67,70 @@ export interface SimAgentOptions {
    * brings it to a date at which certificates are valid.
    */
   startAt1970?: boolean;
+  /**
+   * Record what the firmware draws from its random source, as seen on the wire: the transmit
+   * timestamps (nonces) of its SNTP requests to the first time server, and the client random of
+   * each TLS ClientHello to the credentials provider (relays in front of both).
+   */
+  captureRandomness?: boolean;
+}
+
+/** A UDP relay in front of `port` on loopback: records bytes 40..47 (transmit timestamp) of each request. */
+async function startSntpTap(port: number): Promise<{ port: number; nonces: string[]; close(): void }> {
+  const nonces: string[] = [];
+  const front = createSocket('udp4');
+  const upstreams = new Map<string, UdpSocket>();
+  front.on('message', (msg, from) => {
+    if (msg.length >= 48) nonces.push(msg.subarray(40, 48).toString('hex'));
+    const key = `${from.address}:${from.port}`;
+    let up = upstreams.get(key);
+    if (!up) {
+      const s = createSocket('udp4');
+      s.on('message', (reply) => front.send(reply, from.port, from.address));
+      upstreams.set(key, s);
+      up = s;
+    }
+    up.send(msg, port, '127.0.0.1');
+  });
+  await new Promise<void>((done) => front.bind(0, '127.0.0.1', done));
+  return {
+    port: front.address().port,
+    nonces,
+    close: () => {
+      front.close();
+      for (const s of upstreams.values()) s.close();
+    },
+  };
+}
+
+/** A TCP relay in front of `port` on loopback: records the 32-byte random of each TLS ClientHello (hex). */
+async function startHelloTap(port: number): Promise<{ server: TcpServer; port: number; randoms: string[] }> {
+  const randoms: string[] = [];
+  const server = createTcpServer((client) => {
+    let first: Buffer | null = Buffer.alloc(0);
+    const up = tcpConnect(port, '127.0.0.1');
+    client.on('data', (chunk) => {
+      if (first) {
+        first = Buffer.concat([first, chunk]);
+        // record: type 22 (handshake), version, length; handshake: type 1 (ClientHello), length(3), version(2), random(32)
+        if (first.length >= 43) {
+          if (first[0] === 22 && first[5] === 1) randoms.push(first.subarray(11, 43).toString('hex'));
+          first = null;
+        }
+      }
+      up.write(chunk);
+    });
+    up.on('data', (chunk) => client.write(chunk));
+    const end = (): void => {
+      client.destroy();
+      up.destroy();
+    };
+    client.on('error', end).on('close', end);
+    up.on('error', end).on('close', end);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const address = server.address();
+  return { server, port: typeof address === 'object' && address ? address.port : 0, randoms };
 }
 
 /** Where a startAt1970 run's simulator clock starts. */
@@ -96,10 +166,12 @@ function forgedLeaf(dir: string): { key: string; cert: string } {
 
 export async function runSimAgent(options: SimAgentOptions): Promise<SimAgentResult> {
   const sdk = findSdk();
-  if (typeof sdk === 'string') return { ok: false, verdict: sdk, messages: 0, simulatorOutput: '', credentialsIssued: 0, chainServerHandshakes: 0 };
+  if (typeof sdk === 'string') return { ok: false, verdict: sdk, messages: 0, simulatorOutput: '', credentialsIssued: 0, chainServerHandshakes: 0, sntpNonces: [], clientRandoms: [] };
   const work = mkdtempSync(join(tmpdir(), 'moddable-sim-agent-'));
   const ntp: SntpServer[] = [];
   let chainServer: Awaited<ReturnType<typeof startChainServer>> | null = null;
+  let sntpTap: Awaited<ReturnType<typeof startSntpTap>> | null = null;
+  let helloTap: Awaited<ReturnType<typeof startHelloTap>> | null = null;
   const cloud = await startDevCloud({ stateDir: join(work, 'devcloud'), hostnames: ['localhost'], keyType: 'rsa' });
   try {
     const device = await cloud.provision(THING, 'localhost');
@@ -131,6 +203,13 @@ export async function runSimAgent(options: SimAgentOptions): Promise<SimAgentRes
       } else chainServer = await startChainServer(pem('server.key'), pem('server.pem'));
       credentialsPort = chainServer.port;
     }
+    if (options.captureRandomness) {
+      const first = servers[0]!.split(':');
+      sntpTap = await startSntpTap(Number(first[1]));
+      servers[0] = `127.0.0.1:${sntpTap.port}`;
+      helloTap = await startHelloTap(credentialsPort);
+      credentialsPort = helloTap.port;
+    }
     mkdirSync(options.outputDir, { recursive: true });
     const build = await buildFirmware({
       sdk,
@@ -152,7 +231,7 @@ export async function runSimAgent(options: SimAgentOptions): Promise<SimAgentRes
         ...(options.traceTls ? { tlsTrace: '1' } : {}),
       },
     });
-    if (!build.ok || !build.simulatorLibrary) return { ok: false, verdict: `build failed:\n${build.output.slice(-3000)}`, messages: 0, simulatorOutput: '', credentialsIssued: 0, chainServerHandshakes: 0 };
+    if (!build.ok || !build.simulatorLibrary) return { ok: false, verdict: `build failed:\n${build.output.slice(-3000)}`, messages: 0, simulatorOutput: '', credentialsIssued: 0, chainServerHandshakes: 0, sntpNonces: [], clientRandoms: [] };
     const count = (): number => cloud.messages().filter((m) => m.payload.includes(THING)).length;
     let simEnv: Record<string, string> | undefined;
     if (options.startAt1970) {
@@ -172,9 +251,14 @@ export async function runSimAgent(options: SimAgentOptions): Promise<SimAgentRes
     const messages = count();
     const counters = `dev cloud counters: ${JSON.stringify(cloud.counters())}\n`;
     const credentialsIssued = cloud.counters().accepted.credentials;
-    return { ok: messages >= options.wantMessages, verdict: run.verdict ?? 'timed out', messages, simulatorOutput: run.output + counters, credentialsIssued, chainServerHandshakes: chainServer?.handshakes() ?? 0 };
+    return { ok: messages >= options.wantMessages, verdict: run.verdict ?? 'timed out', messages, simulatorOutput: run.output + counters, credentialsIssued, chainServerHandshakes: chainServer?.handshakes() ?? 0, sntpNonces: [...(sntpTap?.nonces ?? [])], clientRandoms: [...(helloTap?.randoms ?? [])] };
   } finally {
     for (const s of ntp) await s.close();
+    sntpTap?.close();
+    if (helloTap) {
+      helloTap.server.close();
+      helloTap.server.unref();
+    }
     if (chainServer) {
       chainServer.server.close();
       chainServer.server.unref();

@@ -9,6 +9,7 @@ import { AliasedUdp, HostTable } from '../../shared/host-table.js';
 import { loadAgentConfig } from './agent-config.js';
 import { createAgentPorts } from './agent-ports.js';
 import { ModdableResolver } from './resolve.js';
+import { reseedSdkRandomness } from './random.js';
 
 /**
  * Shortest period for the optional status trace (mc/config `statusIntervalMs`).
@@ -32,6 +33,8 @@ function describe(e: unknown): string {
 export function startAgent(started?: (agent: Agent | null) => void): void {
   let board, settings, provisioned;
   try {
+    // Before anything can open a connection: the SDK's TLS generator and rand() start from the same state every boot otherwise.
+    log(`random: TLS generator and rand() reseeded from ${reseedSdkRandomness()}`);
     board = boardConfig();
     settings = agentSettings();
     provisioned = deviceIdentity();
