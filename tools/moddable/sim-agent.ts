@@ -73,6 +73,34 @@ export interface SimAgentOptions {
    * each TLS ClientHello to the credentials provider (relays in front of both).
    */
   captureRandomness?: boolean;
+  /**
+   * Measurement build: mcconfig -i of a manifest (under outputDir) that adds the SDK's Instrumentation
+   * to the firmware; the agent then traces `memory:` with each status line.
+   */
+  instrument?: boolean;
+}
+
+export interface MemoryFigures {
+  /** Largest sampled slot heap in use, bytes (XS slots are 16 bytes on 32-bit targets, 32 here on 64-bit). */
+  slotBytes: number;
+  /** Largest sampled chunk heap in use, bytes. */
+  chunkBytes: number;
+  /** Peak stack use, bytes (in slots of the host's size). */
+  stackPeakBytes: number;
+  samples: number;
+}
+
+/** Maxima over the firmware's `memory:` lines, or null when there were none. */
+export function memoryFigures(output: string): MemoryFigures | null {
+  const out: MemoryFigures = { slotBytes: 0, chunkBytes: 0, stackPeakBytes: 0, samples: 0 };
+  for (const m of output.matchAll(/^memory: (\{.*\})$/gm)) {
+    const v = JSON.parse(m[1]!) as Record<string, number | null>;
+    out.slotBytes = Math.max(out.slotBytes, v.slotBytes ?? 0);
+    out.chunkBytes = Math.max(out.chunkBytes, v.chunkBytes ?? 0);
+    out.stackPeakBytes = Math.max(out.stackPeakBytes, v.stackPeakBytes ?? 0);
+    out.samples++;
+  }
+  return out.samples > 0 ? out : null;
 }
 
 /** A UDP relay in front of `port` on loopback: records bytes 40..47 (transmit timestamp) of each request. */
@@ -211,9 +239,19 @@ export async function runSimAgent(options: SimAgentOptions): Promise<SimAgentRes
       credentialsPort = helloTap.port;
     }
     mkdirSync(options.outputDir, { recursive: true });
+    let manifest: string | undefined;
+    if (options.instrument) {
+      // A fixed folder, so that mcconfig's build name (the folder's) and its incremental build stay the same.
+      const dir = join(options.outputDir, 'agent-instrumented');
+      mkdirSync(dir, { recursive: true });
+      manifest = join(dir, 'manifest.json');
+      writeFileSync(manifest, JSON.stringify({ include: [join(resolve(options.project), 'manifest.json'), '$(MODULES)/base/instrumentation/manifest.json'] }, null, 2));
+    }
     const build = await buildFirmware({
       sdk,
       project: options.project,
+      manifest,
+      instrument: options.instrument === true,
       platform: 'lin',
       outputDir: options.outputDir,
       env: { PROVISIONING: provisioning },
@@ -226,7 +264,8 @@ export async function runSimAgent(options: SimAgentOptions): Promise<SimAgentRes
         timeServers: servers.join(','),
         buildTimeMs: String(Date.now()),
         sampleIntervalMs: String(SIM_SAMPLE_INTERVAL_MS),
-        statusIntervalMs: '5000',
+        // Instrumented runs sample memory with each status line: every second.
+        statusIntervalMs: options.instrument ? '1000' : '5000',
         transport: options.transport ?? 'https',
         ...(options.traceTls ? { tlsTrace: '1' } : {}),
       },

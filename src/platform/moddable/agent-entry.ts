@@ -3,6 +3,7 @@
 // the ports and starts src/agent.ts. Every failure to start is traced with
 // its typed error code; no secret is ever traced.
 import config from 'mc/config';
+import Modules from 'modules';
 import { Agent } from '../../agent.js';
 import { agentSettings, boardConfig, deviceIdentity } from './board-config.js';
 import { AliasedUdp, HostTable } from '../../shared/host-table.js';
@@ -17,6 +18,15 @@ import { reseedSdkRandomness } from './random.js';
  * uploader's reason for holding data back, as it happens.
  */
 export const MIN_STATUS_INTERVAL_MS = 1000;
+
+/** Heap use from the SDK's Instrumentation, where the build has it (`mcconfig -i` plus its manifest: measurement builds only). */
+function memoryLine(): string | null {
+  if (!Modules.has('instrumentation')) return null;
+  const instrumentation = Modules.importNow('instrumentation') as { map(name: string): number | undefined; get(what: number | undefined): number | undefined };
+  const read = (name: string): number | null => instrumentation.get(instrumentation.map(name)) ?? null;
+  // Slots and chunks as used now (sampled); the stack figure is the peak so far.
+  return JSON.stringify({ slotBytes: read('XS Slot Heap Used'), chunkBytes: read('XS Chunk Heap Used'), stackPeakBytes: read('XS Stack Used') });
+}
 
 function log(line: string): void {
   trace(`${line}\n`);
@@ -77,6 +87,8 @@ export function startAgent(started?: (agent: Agent | null) => void): void {
     if (Number.isFinite(every) && every >= MIN_STATUS_INTERVAL_MS) {
       const report = (): void => {
         log(`status: ${JSON.stringify(agent.status())}`);
+        const memory = memoryLine();
+        if (memory) log(`memory: ${memory}`);
         ports.timers.set(report, every);
       };
       ports.timers.set(report, every);

@@ -30,6 +30,9 @@ function asBytes(part: unknown): Uint8Array {
   throw new ModdableError('NETWORK', 'unsupported WebSocket write');
 }
 
+/** SecureSocket's native write(): with no argument it answers the write space. */
+const baseWrite = VerifyingSecureSocket.prototype.write as unknown as (this: unknown, ...parts: unknown[]) => unknown;
+
 /**
  * SecureSocket whose write() never needs more space than the socket has.
  * The SDK's WebSocket client writes its upgrade request (the presigned path
@@ -39,8 +42,6 @@ function asBytes(part: unknown): Uint8Array {
  * fit is queued (bounded) and sent in pieces as space frees up; the client's
  * own callback does not see `writable` until the queue is empty.
  */
-const baseWrite = VerifyingSecureSocket.prototype.write as unknown as (this: unknown, ...parts: unknown[]) => unknown;
-
 class QueuedSecureSocket extends VerifyingSecureSocket {
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
