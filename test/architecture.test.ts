@@ -139,7 +139,8 @@ test('every src/ module is in a layer and imports only its own part or lower lay
     for (const spec of importSpecifiers(readFileSync(f, 'utf8'))) {
       const target = resolveInSrc(rel, spec);
       if (target === null) continue;
-      if (!existsSync(join(root, 'src', target))) {
+      // A native module of ours is JavaScript (`@ "xs_..."` functions): src/platform/moddable/native/*.js.
+      if (!existsSync(join(root, 'src', target)) && !existsSync(join(root, 'src', target.replace(/\.ts$/, '.js')))) {
         offenders.push(`src/${rel}: ${spec} names no module in src/`);
         continue;
       }

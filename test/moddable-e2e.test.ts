@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findSdk, hasCommand } from '../tools/moddable/sdk.js';
+import { existsSync } from 'node:fs';
+import { LIBFAKETIME, findSdk, hasCommand } from '../tools/moddable/sdk.js';
 import { runSimAgent } from '../tools/moddable/sim-agent.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -34,7 +35,7 @@ test('the agent in the simulator delivers signed telemetry to the dev cloud', { 
 test('the agent in the simulator delivers over MQTT-over-WSS (Moddable WebSocket adapter), TLS verified', { skip }, async () => {
   const r = await runSimAgent({
     project: root,
-    outputDir: join(tmpdir(), 'aws-device-agent-mcconfig-mqtt'),
+    outputDir: join(tmpdir(), 'aws-device-agent-mcconfig'),
     wantMessages: 3,
     timeoutMs: RUN_TIMEOUT_MS,
     transport: 'mqtt',
@@ -42,4 +43,17 @@ test('the agent in the simulator delivers over MQTT-over-WSS (Moddable WebSocket
   assert.ok(r.ok, `${r.verdict}\n${r.simulatorOutput.slice(-4000)}`);
   assert.match(r.simulatorOutput, /time: system clock set from the secure clock/);
   assert.match(r.simulatorOutput, /mqtt to localhost/);
+});
+
+test('starting at 1970 (libfaketime), the agent opens TLS only after SNTP sync sets the clock, then delivers', { skip: skip || (existsSync(LIBFAKETIME) ? false : `no libfaketime at ${LIBFAKETIME} (Debian package faketime)`) }, async () => {
+  const r = await runSimAgent({ project: root, outputDir: join(tmpdir(), 'aws-device-agent-mcconfig'), wantMessages: 2, timeoutMs: RUN_TIMEOUT_MS, startAt1970: true });
+  assert.ok(r.ok, `${r.verdict}\n${r.simulatorOutput.slice(-4000)}`);
+  const out = r.simulatorOutput;
+  assert.match(out, /sim-clock: wall clock was 1970-01-02T/, 'the simulator really started at 1970');
+  const synced = out.indexOf('time: SYNCED');
+  const set = out.indexOf('time: system clock set from the secure clock');
+  const firstTls = Math.min(...[/SSL: /, /credentials: \{/, /tls: refused/, /http: connection/].map((re) => out.search(re)).filter((i) => i >= 0));
+  assert.ok(synced >= 0 && set > synced, 'the clock is set after SNTP sync');
+  assert.ok(firstTls > set, 'no TLS connection before the clock is set');
+  assert.doesNotMatch(out, /date validation failed|tls: refused/);
 });

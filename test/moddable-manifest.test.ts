@@ -117,7 +117,7 @@ test('Pico W respects the 62-byte preference value limit and keeps the queue on 
   const board = readJson(join(root, 'boards', 'pico_w', 'agent.json')).config.board;
   assert.ok(board.preferenceMaxValueBytes <= 62);
   assert.equal(board.storage.kind, 'pico-flash');
-  assert.equal(board.randomIsHardware, false, 'Pico rand() is not a hardware RNG');
+  assert.equal(board.randomIsHardware, false, 'pico_rand (xoroshiro128** over ROSC entropy) is not a strong source');
 });
 
 interface Partition { name: string; type: string; subtype: string; offset: number; size: number }
@@ -171,7 +171,10 @@ test('each board states development mode explicitly: off only with a hardware RN
     assert.equal(board.randomIsHardware, true, `${b}: esp_random() is the hardware RNG`);
     assert.equal(board.developmentMode, false, `${b}: production mode`);
   }
-  for (const b of ['pico_w', 'simulator']) assert.equal(readJson(join(root, 'boards', b, 'agent.json')).config.board.developmentMode, true, `${b}: libc rand()`);
+  assert.equal(readJson(join(root, 'boards', 'pico_w', 'agent.json')).config.board.developmentMode, true, 'pico_w: pico_rand is not strong');
+  const sim = readJson(join(root, 'boards', 'simulator', 'agent.json')).config.board;
+  assert.equal(sim.randomIsHardware, true, 'simulator: getrandom() is strong');
+  assert.equal(sim.developmentMode, false, 'simulator: production mode');
 });
 
 // ---- Module lists: the firmware carries exactly what its entry imports ----
@@ -203,8 +206,9 @@ function collect(file: string, into: Firmware): Firmware {
   const where = relative(root, file);
   for (const inc of [m.include ?? []].flat() as string[]) if (!isSdkPath(inc)) collect(join(dir, inc), into);
   for (const [name, value] of Object.entries((m.modules ?? {}) as Record<string, string | string[]>)) {
-    const values = [value].flat();
-    if (values.every(isSdkPath)) continue;
+    // SDK entries, and our C files (native functions: a .c file names exactly one source), are not module globs.
+    const values = [value].flat().filter((v) => !isSdkPath(v) && !(name === '*' && !v.includes('*') && existsSync(join(dir, v) + '.c')));
+    if (values.length === 0) continue;
     if (name.includes('*') || values.some((v) => v.includes('*'))) into.globs.push(`${where}: modules "${name}"`);
     else into.modules.set(name, join(dir, values[0]!));
   }

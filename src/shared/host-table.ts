@@ -257,7 +257,9 @@ export class AliasedUdp implements UdpPort {
     socket.onReceive = (bytes, address, port) => {
       let from = address;
       for (let i = 0; i < hosts.length; i++) {
-        if (this.table.address(hosts[i]!) === address) {
+        // A literal server was queried by its literal: its replies keep it
+        // (several literal servers may share one address on other ports).
+        if (!isIpv4(hosts[i]!) && this.table.address(hosts[i]!) === address) {
           from = AliasedUdp.aliasOf(i);
           this.unanswered[i] = 0;
           this.table.reportSuccess(hosts[i]!);

@@ -154,6 +154,37 @@ const suite: PortableSuite = () => [
     },
   },
   {
+    name: 'AliasedUdp: literal time servers on one address (other ports) keep their literal in replies, and the clock synchronises',
+    run(t) {
+      const ticks = new ManualTicks(1000, 0, 0);
+      const timers = new ManualTimer(ticks);
+      // As the Moddable adapter builds it: literals passed as themselves, names as aliases.
+      const hosts = ['127.0.0.1', '127.0.0.1', '127.0.0.1'];
+      const h = new HostTable({ resolver: new ScriptedResolver(timers), timers, random: new SeededRandom(3), hosts });
+      const net = new ScriptedUdp();
+      net.onSend = (socket, d) => {
+        const t2 = WALL0 + ticks.raw + 5;
+        timers.set(() => socket.deliver(buildReply(d.bytes, { receiveMs: t2, transmitMs: t2 }), d.address, d.port), 10);
+      };
+      const udp = new AliasedUdp(net, h);
+      h.start();
+      const probe = udp.open();
+      const got: string[] = [];
+      probe.onReceive = (_b, address, port) => got.push(`${address}:${port}`);
+      net.sockets[0]!.deliver(new Uint8Array(1), '127.0.0.1', 1235);
+      t.deepEqual(got, ['127.0.0.1:1235'], 'the reply comes back from the address queried');
+      const clock = new SecureClock({ ticks, buildTimeMs: FLOOR_2026 });
+      const servers = [1231, 1232, 1233].map((port) => ({ address: '127.0.0.1', port }));
+      const sntp = new SntpClient({ udp, timers, random: new SeededRandom(5), clock, servers, timeoutMs: 1000, attempts: 2, retryJitterMs: 100 });
+      const sync = new TimeSync({ sntp, timers, random: new SeededRandom(6), pollIntervalMs: 1_024_000, retryMs: 4000 });
+      sync.start();
+      timers.advance(5000);
+      t.equal(clock.now().state, 'SYNCED');
+      sync.stop();
+      h.stop();
+    },
+  },
+  {
     name: 'end to end: DNS down at boot, the clock still synchronises once the names resolve',
     run(t) {
       const ticks = new ManualTicks(1000, 0, 0);

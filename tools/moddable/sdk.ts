@@ -31,6 +31,9 @@ export function findSdk(env: NodeJS.ProcessEnv = process.env): Sdk | string {
   return { root: resolve(root), binDir };
 }
 
+/** Debian's libfaketime (package libfaketime, pulled in by faketime). */
+export const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
+
 export function hasCommand(name: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
 }
@@ -117,11 +120,13 @@ export function runSimulator(
   timeoutMs = SIMULATOR_TIMEOUT_MS,
   /** Checked every POLL_MS: a non-null answer ends the run as its verdict (e.g. the dev cloud got a message). */
   poll?: () => string | null,
+  /** Extra environment for the simulator (e.g. libfaketime's). */
+  env?: Record<string, string>,
 ): Promise<SimulatorRun> {
   const mcsim = join(sdk.binDir, 'mcsim');
   return new Promise((done) => {
     // detached: xvfb-run, Xvfb and mcsim share a new process group we can stop as one.
-    const child = spawn('xvfb-run', ['-a', 'stdbuf', '-oL', '-eL', mcsim, library], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('xvfb-run', ['-a', 'stdbuf', '-oL', '-eL', mcsim, library], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...env } });
     let output = '';
     let result: string | null = null;
     let finished = false;
@@ -157,6 +162,10 @@ export function runSimulator(
           }
         }, POLL_MS)
       : null;
-    child.on('close', stop);
+    // An exit we did not cause (a crash: mcsim segfaults, XS aborts) ends the run with that verdict.
+    child.on('close', (code, signal) => {
+      if (!finished && result === null) result = `simulator exited (${signal ?? `status ${code}`})`;
+      stop();
+    });
   });
 }

@@ -3,13 +3,14 @@
 // the ports and starts src/agent.ts. Every failure to start is traced with
 // its typed error code; no secret is ever traced.
 import config from 'mc/config';
+import Modules from 'modules';
 import { Agent } from '../../agent.js';
 import { agentSettings, boardConfig, deviceIdentity } from './board-config.js';
 import { AliasedUdp, HostTable } from '../../shared/host-table.js';
 import { loadAgentConfig } from './agent-config.js';
 import { createAgentPorts } from './agent-ports.js';
 import { ModdableResolver } from './resolve.js';
-import { registerTrustAnchors } from './tls.js';
+import { reseedSdkRandomness } from './random.js';
 
 /**
  * Shortest period for the optional status trace (mc/config `statusIntervalMs`).
@@ -17,6 +18,15 @@ import { registerTrustAnchors } from './tls.js';
  * uploader's reason for holding data back, as it happens.
  */
 export const MIN_STATUS_INTERVAL_MS = 1000;
+
+/** Heap use from the SDK's Instrumentation, where the build has it (`mcconfig -i` plus its manifest: measurement builds only). */
+function memoryLine(): string | null {
+  if (!Modules.has('instrumentation')) return null;
+  const instrumentation = Modules.importNow('instrumentation') as { map(name: string): number | undefined; get(what: number | undefined): number | undefined };
+  const read = (name: string): number | null => instrumentation.get(instrumentation.map(name)) ?? null;
+  // Slots and chunks as used now (sampled); the stack figure is the peak so far.
+  return JSON.stringify({ slotBytes: read('XS Slot Heap Used'), chunkBytes: read('XS Chunk Heap Used'), stackPeakBytes: read('XS Stack Used') });
+}
 
 function log(line: string): void {
   trace(`${line}\n`);
@@ -33,10 +43,11 @@ function describe(e: unknown): string {
 export function startAgent(started?: (agent: Agent | null) => void): void {
   let board, settings, provisioned;
   try {
+    // Before anything can open a connection: the SDK's TLS generator and rand() start from the same state every boot otherwise.
+    log(`random: TLS generator and rand() reseeded from ${reseedSdkRandomness()}`);
     board = boardConfig();
     settings = agentSettings();
     provisioned = deviceIdentity();
-    if (provisioned) registerTrustAnchors(provisioned.trustAnchors);
   } catch (e) {
     log(`agent: not started: ${describe(e)}`);
     started?.(null);
@@ -44,11 +55,11 @@ export function startAgent(started?: (agent: Agent | null) => void): void {
   }
   const identity = provisioned?.identity ?? null;
   if (!identity) log('agent: no device certificate provisioned; TLS requests will be refused by AWS');
-  else log(`agent: ${provisioned!.trustAnchors.length} trust anchor(s) registered`);
+  else log(`agent: ${provisioned!.trustAnchors.length} trust anchor(s); server chains must lead to one of them`);
   // Handshake tracing (simulator only). Server verification cannot be switched off.
   const c = config as Record<string, unknown>;
   const tlsDebug = { trace: board.name === 'simulator' && String(c.tlsTrace) === '1' };
-  const ports = createAgentPorts(board, identity, log, tlsDebug);
+  const ports = createAgentPorts(board, identity, provisioned?.trustAnchors ?? [], log, tlsDebug);
   // Time server names stay resolved for the agent's lifetime (retried, refreshed on silence).
   const names = new HostTable({
     resolver: new ModdableResolver(),
@@ -76,6 +87,8 @@ export function startAgent(started?: (agent: Agent | null) => void): void {
     if (Number.isFinite(every) && every >= MIN_STATUS_INTERVAL_MS) {
       const report = (): void => {
         log(`status: ${JSON.stringify(agent.status())}`);
+        const memory = memoryLine();
+        if (memory) log(`memory: ${memory}`);
         ports.timers.set(report, every);
       };
       ports.timers.set(report, every);

@@ -36,14 +36,20 @@ export function createFlash(storage: StorageConfig): FlashPort {
   return new m.FileFlash!({ path: storage.path, blockSize: storage.blockSize, blockCount: storage.blockCount });
 }
 
-export function createAgentPorts(board: BoardConfig, identity: TlsIdentity | null, log: (line: string) => void, tlsDebug: TlsDebug = {}): AgentPorts {
+export function createAgentPorts(
+  board: BoardConfig,
+  identity: TlsIdentity | null,
+  trustAnchors: readonly ArrayBuffer[],
+  log: (line: string) => void,
+  tlsDebug: TlsDebug = {},
+): AgentPorts {
   return {
     ticks: new ModdableTicks({ wrapBits: board.tickWrapBits }),
     timers: new ModdableTimers(),
     random: new ModdableRandom({ hardware: board.randomIsHardware }),
     udp: new ModdableUdp(),
-    http: new ModdableHttp({ identity, tlsDebug }),
-    websocket: new ModdableWebSockets(identity),
+    http: new ModdableHttp({ identity, trustAnchors, log, tlsDebug }),
+    websocket: new ModdableWebSockets(identity, trustAnchors, tlsDebug),
     flash: createFlash(board.storage),
     kv: new PreferenceKeyValue({ domain: board.preferenceDomain, maxValueBytes: board.preferenceMaxValueBytes }),
     sha256: cryptSha256Factory,

@@ -15,11 +15,10 @@
 // The SDK adds `Connection: close` and, when we did not sign one,
 // `content-length`; both are outside the SigV4 signed headers.
 import { Request } from 'http';
-import SecureSocket from 'securesocket';
 import type { HeaderList, HttpExchange, HttpPort, HttpRequest, HttpResponse } from '../../ports.js';
 import { copyToArrayBuffer } from './copy-bytes.js';
 import { ModdableError } from './errors.js';
-import { secureOptions, type TlsDebug, type TlsIdentity } from './tls.js';
+import { secureOptions, VerifyingSecureSocket, type TlsDebug, type TlsIdentity } from './tls.js';
 
 export const HTTP_DEFAULT_MAX_RESPONSE_BYTES = 8192;
 export const HTTP_DEFAULT_MAX_HEADERS = 32;
@@ -29,6 +28,10 @@ export const HTTP_MAX_FRAGMENT_BYTES = 2048;
 
 export interface ModdableHttpOptions {
   identity: TlsIdentity | null;
+  /** The only certificates a server chain may lead to (DER; tls.ts). */
+  trustAnchors: readonly ArrayBuffer[];
+  /** Where a failed connection is reported (the agent's log). */
+  log?: (line: string) => void;
   /** Largest response body accepted (default HTTP_DEFAULT_MAX_RESPONSE_BYTES). */
   maxResponseBytes?: number;
   /** Most response headers kept (default HTTP_DEFAULT_MAX_HEADERS). */
@@ -47,6 +50,8 @@ type Callback = (error: Error | null, response: HttpResponse | null) => void;
 
 export class ModdableHttp implements HttpPort {
   private readonly identity: TlsIdentity | null;
+  private readonly trustAnchors: readonly ArrayBuffer[];
+  private readonly log: (line: string) => void;
   private readonly maxHeaders: number;
   private readonly alpn: string | undefined;
   /** Response buffers of the free request slots (maxInFlight in all); a request takes one and gives it back. */
@@ -55,6 +60,8 @@ export class ModdableHttp implements HttpPort {
   private readonly tlsDebug: TlsDebug;
   constructor(options: ModdableHttpOptions) {
     this.identity = options.identity;
+    this.trustAnchors = options.trustAnchors;
+    this.log = options.log ?? ((): void => {});
     this.maxHeaders = options.maxHeaders ?? HTTP_DEFAULT_MAX_HEADERS;
     this.alpn = options.alpn;
     this.tls = options.tls ?? true;
@@ -92,7 +99,8 @@ export class ModdableHttp implements HttpPort {
       if (!hasLength) headers.push('content-length', String(outgoing.length));
     }
     if (this.tls) {
-      dictionary.Socket = SecureSocket;
+      dictionary.Socket = VerifyingSecureSocket;
+      dictionary.trustAnchors = this.trustAnchors;
       dictionary.secure = secureOptions(this.identity, this.alpn, this.tlsDebug);
     }
     let request: Request;
@@ -103,10 +111,10 @@ export class ModdableHttp implements HttpPort {
       callback(new ModdableError('NETWORK', `cannot connect to ${req.host}:${req.port}`), null);
       return NO_EXCHANGE;
     }
-    return this.collect(request, body, outgoing, callback);
+    return this.collect(request, body, outgoing, `${req.host}:${req.port}`, callback);
   }
 
-  private collect(request: Request, body: Uint8Array, outgoing: Uint8Array | null, callback: Callback): HttpExchange {
+  private collect(request: Request, body: Uint8Array, outgoing: Uint8Array | null, target: string, callback: Callback): HttpExchange {
     let sentBytes = 0;
     const received: HeaderList = [];
     let status = 0;
@@ -159,6 +167,7 @@ export class ModdableHttp implements HttpPort {
       } else if (message === Request.responseComplete) {
         finish(null, { status, headers: received, body: body.slice(0, length) });
       } else if (message < 0) {
+        if (!finished) self.log(`http: connection to ${target} failed (DNS, TCP or TLS)`);
         finish(new ModdableError('NETWORK', 'connection failed (DNS, TCP or TLS)'), null);
       }
       return undefined;
