@@ -10,12 +10,18 @@
 //   update_xs_computrons_per_kib_hashed NobleSha256 over target bytes, 4 KiB chunks
 //   update_heap_bytes_refresh           XS slots one refresh allocates x 16 B (no gc
 //        during it: an upper bound of its high-water)
+//   update_heap_bytes_refresh_moddable  live heap of one refresh on the Moddable
+//        XS (lin simulator, Pico W creation, -i build), as Pico W bytes: the
+//        largest Instrumentation sample after Debug.gc() (at each fetch, at the
+//        end); null with the reason when $MODDABLE / xvfb-run are missing
 // and Ed25519's base-point table: verification cost and retained heap with
 // the window verify-noble sets (1) and noble's default (6).
 // See docs/benchmarks.md for what each figure means.
 import { XsBench, type Report } from './sigv4-xs-host.js';
 import { readBundle } from './sigv4-xs-runs.js';
 import { join } from 'node:path';
+import { findSdk, type Sdk } from '../moddable/sdk.js';
+import { measureRefreshHeap, PICO_SLOT_BYTES, PICO_W_STATIC_BYTES, picoLiveBytes, refreshHeapUnavailable, SIMULATOR_SLOT_BYTES } from '../../test/moddable-refresh-host.js';
 import { makeRefreshFixture, REFRESH_KEY_TYPE, REFRESH_LAYOUT, verifyVectors, type RefreshFixture, type Verification } from './update-fixture.js';
 
 /** Metered runs per figure; the median is reported (counts repeat exactly for the same inputs). */
@@ -77,6 +83,37 @@ async function ed25519Table(code: string, vector: Verification, window: 1 | 6): 
   } finally {
     await bench.close();
   }
+}
+
+/** The Moddable figures (test/moddable-refresh/), or nulls and the reason. */
+export async function moddableRefreshHeap(): Promise<Record<string, number | string | boolean | null>> {
+  const none = (why: string): Record<string, number | string | boolean | null> => ({
+    update_heap_bytes_refresh_moddable: null,
+    update_heap_bytes_noble_loaded_moddable: null,
+    update_stack_bytes_refresh_moddable: null,
+    update_heap_refresh_moddable_fits_pico_w: null,
+    update_heap_refresh_moddable_note: why,
+  });
+  const why = refreshHeapUnavailable();
+  if (why !== false) return none(`not measured: ${why}`);
+  const r = await measureRefreshHeap(findSdk() as Sdk);
+  if (!r.built) return none('not measured: the refresh firmware did not build');
+  if (!r.passed) return none(`the refresh did not complete on the Moddable XS: ${r.abort ?? r.failure ?? 'no verdict'}`);
+  const peak = r.samples.reduce((a, s) => (picoLiveBytes(s) > picoLiveBytes(a) ? s : a));
+  const loaded = r.samples.find((s) => s.where === 'noble loaded')!;
+  const stack = (Math.max(...r.samples.map((s) => s.stackBytes)) / SIMULATOR_SLOT_BYTES) * PICO_SLOT_BYTES;
+  const rows: Array<[string, string]> = [
+    ...r.samples.map((s): [string, string] => [`Moddable XS live heap after gc, ${s.where} (slots ${s.slotBytes / SIMULATOR_SLOT_BYTES}, chunks ${s.chunkBytes} B)`, `${picoLiveBytes(s)} B as Pico W`]),
+    [`Moddable refresh peak (at ${peak.where}) vs the Pico W creation.static ${PICO_W_STATIC_BYTES} B`, `${picoLiveBytes(peak)} B ${picoLiveBytes(peak) <= PICO_W_STATIC_BYTES ? 'fits' : 'DOES NOT FIT'}`],
+  ];
+  for (const [k, v] of rows) console.error(`${k.padEnd(80)} ${v}`);
+  return {
+    update_heap_bytes_refresh_moddable: picoLiveBytes(peak),
+    update_heap_bytes_noble_loaded_moddable: picoLiveBytes(loaded),
+    update_stack_bytes_refresh_moddable: stack,
+    update_heap_refresh_moddable_fits_pico_w: picoLiveBytes(peak) <= PICO_W_STATIC_BYTES,
+    update_heap_refresh_moddable_note: `peak live heap after Debug.gc() at ${peak.where}: ${peak.slotBytes / SIMULATOR_SLOT_BYTES} slots x ${PICO_SLOT_BYTES} B + ${peak.chunkBytes} B chunks (simulator chunks: an upper bound of the Pico's); between fetches not sampled`,
+  };
 }
 
 export async function run(): Promise<Record<string, number | string | boolean | null>> {
@@ -148,5 +185,6 @@ export async function run(): Promise<Record<string, number | string | boolean | 
     update_heap_slots_ed25519_table: table1.retainedSlots,
     update_heap_slots_ed25519_table_window6: table6.retainedSlots,
     update_bundle: `sha256:${bundle.sha256}`,
+    ...(await moddableRefreshHeap()),
   };
 }
