@@ -1,3 +1,4 @@
+/// <reference path="./crypt-verify.d.ts" />
 // The SDK's `ssl/cert` module (modules/crypt/ssl/ssl_cert.js, part of every
 // build that includes securesocket), which @moddable/typings does not declare.
 // Only what the firmware uses: register() adds a DER certificate to the trust
