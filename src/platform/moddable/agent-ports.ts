@@ -13,6 +13,7 @@ import { ModdableSystemClock } from './system-clock.js';
 import { cryptSha256Factory } from './sha256.js';
 import { ModdableTicks } from './ticks.js';
 import { ModdableTimers } from './timer.js';
+import { ModdableSignatureVerifier } from './tuf-verify.js';
 import type { TlsDebug, TlsIdentity } from './tls.js';
 import { ModdableUdp } from './udp.js';
 import { ModdableWebSockets } from './websocket.js';
@@ -56,5 +57,7 @@ export function createAgentPorts(
     log,
     sample: () => ({ board: board.name }),
     systemClock: new ModdableSystemClock(),
+    // Native P-256 and RSA; Ed25519 keys count as no signature on boards (tuf-verify.ts).
+    signatureVerifier: new ModdableSignatureVerifier(),
   };
 }
