@@ -36,6 +36,7 @@ import { HttpRepositoryFetch } from './update/http-fetch.js';
 import { parseConfigBundle, type CompiledLimits, type ConfigOverlay } from './update/config-bundle.js';
 import { utf8Bytes } from './shared/utf8.js';
 import type { SignatureVerifier } from './update/ports.js';
+import { Sha256HashPort } from './update/hash-sha256.js';
 import type { FirmwarePort, FlashPort, HttpPort, KeyValuePort, RandomPort, Sha256Factory, SystemClockPort, TickSource, TimerPort, UdpPort, WebSocketPort } from './ports.js';
 
 export { AgentError, parseAgentConfig, type AgentConfig };
@@ -263,7 +264,7 @@ export class Agent {
     const u = config.update;
     if (u !== null) {
       const verifier = ports.signatureVerifier;
-      if (!verifier) throw new AgentError('unsupported', 'config.update needs a signature verifier port on this platform (none yet on Moddable boards)');
+      if (!verifier) throw new AgentError('unsupported', 'config.update needs a signature verifier port on this platform');
       const fetch = new HttpRepositoryFetch({ http: ports.http, timer: ports.timers, host: u.repository.host, port: u.repository.port, deadlineMs: u.fetchDeadlineMs });
       const jobs =
         u.jobsEndpoint === null
@@ -291,6 +292,8 @@ export class Agent {
         log,
         sha256: ports.sha256,
         verifier,
+        // The platform's SHA-256 when it has one (boards: native; @noble/hashes cannot run preloaded there).
+        hash: ports.sha256 ? new Sha256HashPort(ports.sha256) : undefined,
       });
     }
   }

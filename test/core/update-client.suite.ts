@@ -9,6 +9,8 @@ import { CanonicalJsonWriter } from '../../src/update/canonical-json.js';
 import { TufError } from '../../src/update/errors.js';
 import { MAX_CANONICAL_BYTES, MAX_TIMESTAMP_BYTES } from '../../src/update/limits.js';
 import { NobleHash } from '../../src/update/hash-noble.js';
+import { Sha256HashPort } from '../../src/update/hash-sha256.js';
+import { nobleSha256 } from '../../src/sigv4/sha256-noble.js';
 import { pathMatches, quote } from '../../src/update/names.js';
 import { decodeUtf8, utf8Bytes } from '../../src/shared/utf8.js';
 import { FUTURE, NOW, hexOf, key, keyJson, macSetup as setup, sign, type TestKey } from '../harness/tuf-mac-repo.js';
@@ -34,6 +36,18 @@ const CANONICAL_CASES: Array<[unknown, string]> = [
 ];
 
 const suite: PortableSuite = () => [
+  {
+    name: 'Sha256HashPort (the platform SHA-256 as a HashPort): FIPS 180-2 digests, repeatable on one instance; other algorithms answer null',
+    run(t) {
+      const port = new Sha256HashPort(nobleSha256);
+      // FIPS 180-2 appendix B.1 and B.2.
+      t.equal(hexOf(port.digest('sha256', utf8Bytes('abc'))!), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad', 'abc');
+      t.equal(hexOf(port.digest('sha256', utf8Bytes('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq'))!), '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1', 'two blocks');
+      t.equal(hexOf(port.digest('sha256', utf8Bytes('abc'))!), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad', 'again on the same instance');
+      t.equal(port.digest('sha512', utf8Bytes('abc')), null, 'sha512');
+      t.equal(port.digest('md5', utf8Bytes('abc')), null, 'md5');
+    },
+  },
   {
     name: 'canonical JSON: the bytes securesystemslib encode_canonical gives (key order by code point, only " and \\ escaped)',
     run(t) {

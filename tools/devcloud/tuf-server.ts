@@ -29,10 +29,10 @@ export const TUF_REQUEST_LOG_CAPACITY = 10_000;
 /** Longest request path below /tuf/ accepted. */
 export const MAX_TUF_PATH_CHARS = 2048;
 
-/** Keys of the dev cloud's own repository: root 2 of 3 (offline role, ed25519), targets ed25519, online roles P-256. */
+/** Keys of the dev cloud's own repository: root 2 of 3 (the offline role), targets, and the online roles; every key P-256, which boards verify natively (their verifier has no Ed25519: docs/updates.md). */
 export const OWN_REPO_ROLES: Readonly<Record<TopRole, { keys: number; threshold: number; keyType: KeyType }>> = {
-  root: { keys: 3, threshold: 2, keyType: 'ed25519' },
-  targets: { keys: 1, threshold: 1, keyType: 'ed25519' },
+  root: { keys: 3, threshold: 2, keyType: 'ecdsa-sha2-nistp256' },
+  targets: { keys: 1, threshold: 1, keyType: 'ecdsa-sha2-nistp256' },
   snapshot: { keys: 1, threshold: 1, keyType: 'ecdsa-sha2-nistp256' },
   timestamp: { keys: 1, threshold: 1, keyType: 'ecdsa-sha2-nistp256' },
 };
