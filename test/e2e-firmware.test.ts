@@ -11,9 +11,8 @@
 // the broken one is a fixture that throws while it is evaluated.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { Scenario } from '../tools/vdevice/scenario.js';
-import { createJob, firmwareCustom, jobOutcome, markedFirmware, markerRuns, securityEvents, sha256Hex, telemetryCount, updateHealth } from './harness/update-world.js';
+import type { Scenario } from '../tools/vdevice/scenario.js';
+import { createJob, firmwareCustom, jobOutcome, markedFirmware, markerRuns, securityEvents, sha256Hex, telemetryCount, updateHealth, startUpdateScenario } from './harness/update-world.js';
 
 const THING = `e2e-firmware-${process.pid}`;
 const FIRMWARE = 'firmware/prod/vdevice/agent.js';
@@ -24,23 +23,7 @@ const SELF_TEST_TIMEOUT_MS = 15_000;
 let s: Scenario;
 
 before(async () => {
-  s = await Scenario.start({
-    transport: 'https',
-    thingName: THING,
-    sampleIntervalMs: 500,
-    extraConfig: (e) => ({
-      update: {
-        hardwareModel: 'vdevice',
-        channel: 'prod',
-        jobsIntervalMs: 500,
-        checkIntervalMs: 3_600_000,
-        selfTestTimeoutMs: SELF_TEST_TIMEOUT_MS,
-        rootJson: readFileSync(e.tufRootFile, 'utf8'),
-        fetchDeadlineMs: 5000,
-      },
-    }),
-  });
-  await s.waitReady(60_000);
+  s = await startUpdateScenario({ thingName: THING, sampleIntervalMs: 500, fetchDeadlineMs: 5000, selfTestTimeoutMs: SELF_TEST_TIMEOUT_MS });
 });
 
 after(async () => {

@@ -18,6 +18,7 @@ import { Release } from '../tools/release/release.js';
 import { Pkcs11Tool } from '../tools/release/token.js';
 import { TufRepo } from '../tools/tuf-repo/repo.js';
 import { Scenario } from '../tools/vdevice/scenario.js';
+import * as world from './harness/update-world.js';
 import { addToken, ceremonyArgs, makeTokens, softhsmMissing, type Tokens } from './harness/softhsm.js';
 
 const skip = softhsmMissing();
@@ -125,35 +126,9 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function securityEvents(): Array<Record<string, unknown>> {
-  return s.cloud
-    .messages()
-    .filter((m) => m.topic === `dt/${THING}/security`)
-    .flatMap((m) => {
-      try {
-        const p = JSON.parse(m.payload) as { records?: Array<{ data?: Record<string, unknown> }> };
-        return Array.isArray(p.records) ? p.records.map((r) => r.data ?? {}) : [];
-      } catch {
-        return [];
-      }
-    });
-}
-
-async function runJob(targets: string[], timeoutMs = 30_000): Promise<{ id: string; status: string; statusDetails: Record<string, string> }> {
-  const id = `job-${++jobCounter}`;
-  s.cloud.jobs.create(THING, JSON.stringify({ operation: 'tuf-update', targets }), id);
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const e = s.cloud.jobs.get(THING, id)!;
-    if (['SUCCEEDED', 'FAILED', 'REJECTED'].includes(e.status)) return { id, status: e.status, statusDetails: e.statusDetails as Record<string, string> };
-    if (Date.now() > until) throw new Error(`job ${id} still ${e.status}; logs: ${s.logs.slice(-10).join(' | ')}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function telemetryCount(): number {
-  return s.cloud.messages().filter((m) => m.topic === `dt/${THING}/telemetry`).length;
-}
+const securityEvents = () => world.securityEvents(s);
+const runJob = (targets: string[], timeoutMs?: number) => world.runJob(s, targets, timeoutMs);
+const telemetryCount = () => world.telemetryCount(s);
 
 async function eventOf(job: string, event: string): Promise<Record<string, unknown>> {
   let found: Record<string, unknown> | undefined;

@@ -15,13 +15,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Scenario } from '../tools/vdevice/scenario.js';
+import type { Scenario } from '../tools/vdevice/scenario.js';
 import type { PersistentWrite } from '../tools/vdevice/host.js';
 import { FirmwareSlots, type SlotImage } from '../src/update/slots.js';
 import { ANTI_ROLLBACK_KEYS } from '../src/update/policy.js';
 import { CONFIG_RECORD_KEYS } from '../src/update/config-bundle.js';
 import { PENDING_FIRMWARE_KV_KEY } from '../src/agent/updates.js';
-import { configCustom, createJob, firmwareCustom, jobOutcome, markedFirmware, sha256Hex, telemetryCount, updateHealth } from './harness/update-world.js';
+import { configCustom, createJob, firmwareCustom, jobOutcome, markedFirmware, sha256Hex, telemetryCount, updateHealth, startUpdateScenario } from './harness/update-world.js';
 
 const THING = `e2e-powercut-${process.pid}`;
 const FIRMWARE = 'firmware/prod/vdevice/agent.js';
@@ -34,24 +34,8 @@ let controlBytes = 0;
 let version = 1;
 
 before(async () => {
-  s = await Scenario.start({
-    transport: 'https',
-    thingName: THING,
-    sampleIntervalMs: 500,
-    extraConfig: (e) => ({
-      update: {
-        hardwareModel: 'vdevice',
-        channel: 'prod',
-        jobsIntervalMs: 500,
-        checkIntervalMs: 3_600_000,
-        selfTestTimeoutMs: SELF_TEST_TIMEOUT_MS,
-        rootJson: readFileSync(e.tufRootFile, 'utf8'),
-        fetchDeadlineMs: 5000,
-      },
-    }),
-  });
+  s = await startUpdateScenario({ thingName: THING, sampleIntervalMs: 500, fetchDeadlineMs: 5000, selfTestTimeoutMs: SELF_TEST_TIMEOUT_MS });
   controlBytes = FirmwareSlots.CONTROL_BLOCKS * s.firmwareGeometry!.blockSize;
-  await s.waitReady(60_000);
 });
 
 after(async () => {

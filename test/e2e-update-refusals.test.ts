@@ -15,10 +15,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Metadata, MetadataKind, MetaFile, Snapshot, Timestamp } from '@tufjs/models';
-import { Scenario } from '../tools/vdevice/scenario.js';
+import type { Scenario } from '../tools/vdevice/scenario.js';
 import { TufRepo } from '../tools/tuf-repo/repo.js';
 import { fileSigner } from '../tools/tuf-repo/keys.js';
-import { configCustom, runJob, securityEvents, sha256Hex, telemetryCount } from './harness/update-world.js';
+import { configCustom, runJob, securityEvents, sha256Hex, telemetryCount, startUpdateScenario } from './harness/update-world.js';
 
 const THING = `e2e-refusals-${process.pid}`;
 const CONFIG = 'config/prod/vdevice/agent.json';
@@ -28,15 +28,7 @@ let s: Scenario;
 let securityVersion = 0;
 
 before(async () => {
-  s = await Scenario.start({
-    transport: 'https',
-    thingName: THING,
-    sampleIntervalMs: 500,
-    extraConfig: (e) => ({
-      update: { hardwareModel: 'vdevice', channel: 'prod', jobsIntervalMs: 500, checkIntervalMs: 3_600_000, rootJson: readFileSync(e.tufRootFile, 'utf8'), fetchDeadlineMs: 3000 },
-    }),
-  });
-  await s.waitReady(60_000);
+  s = await startUpdateScenario({ thingName: THING, sampleIntervalMs: 500, fetchDeadlineMs: 3000 });
 });
 
 after(async () => {

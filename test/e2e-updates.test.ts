@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Scenario } from '../tools/vdevice/scenario.js';
+import * as world from './harness/update-world.js';
 
 const THING = `e2e-updates-${process.pid}`;
 const CONFIG = 'config/prod/vdevice/agent.json';
@@ -15,7 +16,6 @@ const custom = (securityVersion: number, extra: Record<string, unknown> = {}) =>
 const enc = (s: string) => new TextEncoder().encode(s);
 
 let s: Scenario;
-let jobCounter = 0;
 
 before(async () => {
   // The root the device trusts: the dev cloud's repository root, as provisioning would write it.
@@ -33,35 +33,9 @@ after(async () => {
   await s?.stop();
 });
 
-function securityEvents(): Array<Record<string, unknown>> {
-  return s.cloud
-    .messages()
-    .filter((m) => m.topic === `dt/${THING}/security`)
-    .flatMap((m) => {
-      try {
-        const p = JSON.parse(m.payload) as { records?: Array<{ data?: Record<string, unknown> }> };
-        return Array.isArray(p.records) ? p.records.map((r) => r.data ?? {}) : [];
-      } catch {
-        return [];
-      }
-    });
-}
-
-async function runJob(targets: string[], timeoutMs = 30_000): Promise<{ status: string; statusDetails: Record<string, string> }> {
-  const id = `job-${++jobCounter}`;
-  s.cloud.jobs.create(THING, JSON.stringify({ operation: 'tuf-update', targets }), id);
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const e = s.cloud.jobs.get(THING, id)!;
-    if (['SUCCEEDED', 'FAILED', 'REJECTED'].includes(e.status)) return { status: e.status, statusDetails: e.statusDetails as Record<string, string> };
-    if (Date.now() > until) throw new Error(`job ${id} still ${e.status}; logs: ${s.logs.slice(-10).join(' | ')}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function telemetryCount(): number {
-  return s.cloud.messages().filter((m) => m.topic === `dt/${THING}/telemetry`).length;
-}
+const securityEvents = () => world.securityEvents(s);
+const runJob = (targets: string[], timeoutMs?: number) => world.runJob(s, targets, timeoutMs);
+const telemetryCount = () => world.telemetryCount(s);
 
 test('a config bundle signed by the targets threshold applies through a job and changes the sample interval', async () => {
   const before = telemetryCount();

@@ -2,7 +2,7 @@
 // through the dev cloud, security events read from what the broker received.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Scenario } from '../../tools/vdevice/scenario.js';
+import { Scenario } from '../../tools/vdevice/scenario.js';
 
 export const TERMINAL_JOB_STATUSES = ['SUCCEEDED', 'FAILED', 'REJECTED'];
 
@@ -96,4 +96,33 @@ export interface UpdateHealthView {
 /** The `update` part of the device's status (null before the first report of a boot). */
 export function updateHealth(s: Scenario): UpdateHealthView | null {
   return ((s.status as { update?: UpdateHealthView }).update ?? null) as UpdateHealthView | null;
+}
+
+export interface UpdateScenarioOptions {
+  thingName: string;
+  sampleIntervalMs?: number;
+  selfTestTimeoutMs?: number;
+  fetchDeadlineMs?: number;
+}
+
+/** One virtual device with updates on (hardware vdevice, channel prod, jobs polled every 500 ms, the dev cloud's root trusted), ready. */
+export async function startUpdateScenario(o: UpdateScenarioOptions): Promise<Scenario> {
+  const s = await Scenario.start({
+    transport: 'https',
+    thingName: o.thingName,
+    sampleIntervalMs: o.sampleIntervalMs,
+    extraConfig: (e) => ({
+      update: {
+        hardwareModel: 'vdevice',
+        channel: 'prod',
+        jobsIntervalMs: 500,
+        checkIntervalMs: 3_600_000,
+        rootJson: readFileSync(e.tufRootFile, 'utf8'),
+        fetchDeadlineMs: o.fetchDeadlineMs ?? 5000,
+        ...(o.selfTestTimeoutMs === undefined ? {} : { selfTestTimeoutMs: o.selfTestTimeoutMs }),
+      },
+    }),
+  });
+  await s.waitReady(60_000);
+  return s;
 }
