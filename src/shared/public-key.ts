@@ -113,6 +113,24 @@ export function parseSpki(der: Uint8Array): Spki | null {
   return { algorithm: hexOf(der.subarray(algParts[0]!.start, algParts[0]!.end)), parameters: algParts[1]!, key: der.subarray(bits.start + 1, bits.end) };
 }
 
+/**
+ * The modulus and exponent INTEGERs of an RSA key (rsaEncryption with NULL
+ * parameters, the RSAPublicKey SEQUENCE filling the key exactly), as TLVs in
+ * `spki.key`; null for anything else. Each verifier decodes them its way.
+ */
+export function rsaPublicKeyIntegers(spki: Spki): [n: Tlv, e: Tlv] | null {
+  if (spki.algorithm !== OID_RSA) return null;
+  const p = spki.parameters;
+  if (p.tag !== 0x05 || p.end !== p.start) return null;
+  // RSAPublicKey: SEQUENCE { INTEGER n, INTEGER e }
+  const key = spki.key;
+  const seq = derTlv(key, 0, key.length);
+  if (seq === null || seq.tag !== 0x30 || seq.end !== key.length) return null;
+  const parts = derChildren(key, seq, 2);
+  if (parts === null || parts.length !== 2) return null;
+  return [parts[0]!, parts[1]!];
+}
+
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let d = 0;

@@ -6,7 +6,7 @@
 // (ASN.1 DER for ecdsa). Anything malformed, out of range or of an unknown
 // type verifies as false; nothing throws out of verify().
 import { derChildren, derTlv, type Tlv } from '../shared/der.js';
-import { base64Bytes, emsaPkcs1v15Sha256Matches, emsaPssSha256Verify, hexBytes, hexOf, OID_EC_PUBLIC_KEY, OID_P256, OID_RSA, parseSpki, pemPublicKeyDer, type Spki } from '../shared/public-key.js';
+import { base64Bytes, emsaPkcs1v15Sha256Matches, emsaPssSha256Verify, hexBytes, hexOf, OID_EC_PUBLIC_KEY, OID_P256, parseSpki, pemPublicKeyDer, rsaPublicKeyIntegers, type Spki } from '../shared/public-key.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -78,16 +78,10 @@ interface RsaKey {
 }
 
 function rsaKey(spki: Spki, der: Uint8Array): RsaKey | null {
-  if (spki.algorithm !== OID_RSA) return null;
-  const p = spki.parameters;
-  if (p.tag !== 0x05 || p.end !== p.start) return null;
-  const key = spki.key;
-  const seq = derTlv(key, 0, key.length);
-  if (seq === null || seq.tag !== 0x30 || seq.end !== key.length) return null;
-  const parts = derChildren(key, seq, 2);
-  if (parts === null || parts.length !== 2) return null;
-  const n = positiveInteger(key, parts[0]!);
-  const e = positiveInteger(key, parts[1]!);
+  const ints = rsaPublicKeyIntegers(spki);
+  if (ints === null) return null;
+  const n = positiveInteger(spki.key, ints[0]);
+  const e = positiveInteger(spki.key, ints[1]);
   if (n === null || e === null || der.length === 0) return null;
   const bits = bitLength(n);
   if (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS || (n & 1n) === 0n) return null;

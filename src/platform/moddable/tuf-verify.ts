@@ -18,7 +18,7 @@ import ECDSA from 'ecdsa';
 import ECPoint from 'ecp';
 import RSA from 'rsa';
 import { derChildren, derTlv, type Tlv } from '../../shared/der.js';
-import { emsaPkcs1v15Sha256Matches, emsaPssSha256Verify, hexBytes, hexOf, OID_EC_PUBLIC_KEY, OID_P256, OID_RSA, parseSpki, pemPublicKeyDer, type Sha256Of } from '../../shared/public-key.js';
+import { emsaPkcs1v15Sha256Matches, emsaPssSha256Verify, hexBytes, hexOf, OID_EC_PUBLIC_KEY, OID_P256, parseSpki, pemPublicKeyDer, rsaPublicKeyIntegers, type Sha256Of } from '../../shared/public-key.js';
 import type { SignatureVerifier } from '../../update/ports.js';
 
 /** Characters of a PEM public key accepted (an RSA-4096 SPKI is about 800). */
@@ -121,17 +121,11 @@ function rsaVerify(sha256: Sha256Of, scheme: string, publicKey: string, message:
   if (scheme !== 'rsassa-pss-sha256' && scheme !== 'rsa-pkcs1v15-sha256') return false;
   const der = pemPublicKeyDer(publicKey, BOARD_MAX_PEM_CHARS);
   const spki = der === null ? null : parseSpki(der);
-  if (spki === null || spki.algorithm !== OID_RSA) return false;
-  const p = spki.parameters;
-  if (p.tag !== 0x05 || p.end !== p.start) return false;
-  // RSAPublicKey: SEQUENCE { INTEGER n, INTEGER e }
-  const key = spki.key;
-  const seq = derTlv(key, 0, key.length);
-  if (seq === null || seq.tag !== 0x30 || seq.end !== key.length) return false;
-  const parts = derChildren(key, seq, 2);
-  if (parts === null || parts.length !== 2) return false;
-  const nBytes = unsignedInteger(key, parts[0]!);
-  const eBytes = unsignedInteger(key, parts[1]!);
+  const ints = spki === null ? null : rsaPublicKeyIntegers(spki);
+  if (ints === null) return false;
+  const key = spki!.key;
+  const nBytes = unsignedInteger(key, ints[0]);
+  const eBytes = unsignedInteger(key, ints[1]);
   if (nBytes === null || eBytes === null) return false;
   const bits = bitLength(nBytes);
   if (bits < BOARD_MIN_RSA_BITS || bits > BOARD_MAX_RSA_BITS || (nBytes[nBytes.length - 1]! & 1) === 0) return false;
