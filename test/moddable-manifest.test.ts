@@ -120,6 +120,32 @@ test('Pico W respects the 62-byte preference value limit and keeps the queue on 
   assert.equal(board.randomIsHardware, false, 'pico_rand (xoroshiro128** over ROSC entropy) is not a strong source');
 });
 
+/** Every include of a manifest, followed through our own files, for one platform. */
+function includesFor(manifestFile: string, platform: string): string[] {
+  const out: string[] = [];
+  const walk = (file: string): void => {
+    const m = readJson(file);
+    for (const inc of [m.include ?? []].flat() as string[]) {
+      out.push(inc);
+      if (!isSdkPath(inc)) walk(join(dirname(file), inc));
+    }
+  };
+  walk(manifestFile);
+  const entry = matchPlatform(readJson(manifestFile).platforms ?? {}, platform);
+  if (entry?.include) walk(join(dirname(manifestFile), entry.include));
+  return out;
+}
+
+test("the SDK's file module (littlefs on Pico W, which ignores close errors) is built only for the simulator", () => {
+  const file = '$(MODULES)/files/file/manifest.json';
+  const top = join(root, 'manifest.json');
+  for (const platform of ['pico/pico_w', 'esp32', 'esp32/nodemcu']) {
+    assert.ok(!includesFor(top, platform).includes(file), `${platform} includes ${file}`);
+    assert.ok(!firmwareFor(top, platform).modules.has('platform/moddable/flash/file'), `${platform} lists flash/file`);
+  }
+  assert.ok(includesFor(top, 'lin').includes(file), 'the simulator keeps its file store');
+});
+
 interface Partition { name: string; type: string; subtype: string; offset: number; size: number }
 
 function parsePartitions(text: string): Partition[] {

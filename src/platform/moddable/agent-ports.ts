@@ -6,6 +6,7 @@ import Modules from 'modules';
 import type { FlashPort } from '../../ports.js';
 import type { AgentPorts } from '../../agent.js';
 import type { BoardConfig, StorageConfig } from './board-config.js';
+import { ModdableError } from './errors.js';
 import { ModdableHttp } from './http.js';
 import { PreferenceKeyValue } from './preference-kv.js';
 import { ModdableRandom } from './random.js';
@@ -26,15 +27,23 @@ type FlashModule = {
 
 export function createFlash(storage: StorageConfig): FlashPort {
   if (storage.kind === 'partition') {
-    const m = Modules.importNow('platform/moddable/flash/partition') as FlashModule;
+    const m = storageModule(storage.kind, 'platform/moddable/flash/partition', () => Modules.importNow('platform/moddable/flash/partition'));
     return new m.PartitionFlash!({ partition: storage.partition });
   }
   if (storage.kind === 'pico-flash') {
-    const m = Modules.importNow('platform/moddable/flash/pico') as FlashModule;
+    const m = storageModule(storage.kind, 'platform/moddable/flash/pico', () => Modules.importNow('platform/moddable/flash/pico'));
     return new m.PicoFlash!({ blockSize: storage.blockSize, blockCount: storage.blockCount });
   }
-  const m = Modules.importNow('platform/moddable/flash/file') as FlashModule;
+  // Only the simulator builds the file store: on Pico W the SDK's littlefs ignores the result of
+  // close, so a lost write would look stored (boards/pico_w/README.md, Queue storage).
+  const m = storageModule(storage.kind, 'platform/moddable/flash/file', () => Modules.importNow('platform/moddable/flash/file'));
   return new m.FileFlash!({ path: storage.path, blockSize: storage.blockSize, blockCount: storage.blockCount });
+}
+
+/** The board's storage module, or a configuration error naming the kind its build lacks. */
+function storageModule(kind: StorageConfig['kind'], specifier: string, load: () => unknown): FlashModule {
+  if (!Modules.has(specifier)) throw new ModdableError('INVALID_CONFIG', `storage.kind "${kind}" is not built for this board (no ${specifier})`);
+  return load() as FlashModule;
 }
 
 export function createAgentPorts(
