@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseTranscript } from '../tools/hil/cli.js';
 
@@ -100,5 +100,31 @@ test('a serial port that does not exist, or is no serial port: a one-line error 
     assert.equal(message.split('\n').length, 1, `${port}: one line: ${message}`);
     assert.ok(message.includes(`serial port ${port}`), message);
     assert.doesNotMatch(message, /^\s+at /m);
+  }
+});
+
+test('hil build --board gives the test program that board\'s own heap sizes and prints its mcconfig platform', () => {
+  for (const [board, platform] of [['pico_w', 'pico/pico_w'], ['esp32', 'esp32']] as const) {
+    const run = hil(['build', '--board', board, '--suite', 'time-clock']);
+    assert.equal(run.status, 0, run.stderr);
+    const wanted = JSON.parse(readFileSync(join(repo, 'boards', board, 'manifest.json'), 'utf8')).creation;
+    const written = JSON.parse(readFileSync(join(repo, 'build', 'hil', board, 'manifest.json'), 'utf8')).creation;
+    assert.deepEqual(written, wanted, board);
+    assert.match(run.stdout, new RegExp(`mcconfig -d -m -p ${platform.replace('/', '\\/')} `));
+  }
+});
+
+test('hil --board: refused without a board for a build, for an unknown board, for the XS engine, and for a static heap on the simulator', () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['build'], /hil build needs --board \(esp32, esp32-nodemcu, pico_w\)/],
+    [['build', '--board', 'uno'], /unknown board uno/],
+    [['--target', 'xs', '--board', 'esp32'], /--board sizes a Moddable build/],
+    [['--target', 'sim', '--board', 'pico_w'], /static heap of 163840 bytes, which the simulator does not emulate/],
+  ];
+  for (const [args, message] of cases) {
+    const run = hil(args);
+    assert.equal(run.status, 2, `${args.join(' ')}: ${run.stdout}`);
+    assert.match(run.stderr, message);
+    assert.doesNotMatch(run.stderr, /^\s+at /m);
   }
 });

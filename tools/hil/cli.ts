@@ -1,6 +1,12 @@
 // `hil`: builds the device test suite and runs it on a target.
 //
-//   hil [--target xs|sim|serial:<port>] [--suite NAME]... [--timeout-ms N] [--baud B] [--json]
+//   hil [--target xs|sim|serial:<port>] [--board B] [--suite NAME]... [--timeout-ms N] [--baud B] [--json]
+//   hil build --board esp32|esp32-nodemcu|pico_w [--suite NAME]...
+//
+// --board gives the Moddable build that board's XS heap sizes (`creation` in
+// boards/<board>/manifest.json); with --target sim it checks in the simulator
+// that the suites fit a board's fixed chunk and slot heaps (ESP32; 64-bit
+// slots, so an upper bound). Pico W's one static heap is not emulated there.
 //
 // xs      the virtual device: the XS engine from @agoric/xsnap (used by CI)
 // sim     the Moddable simulator (needs $MODDABLE and xvfb-run)
@@ -72,14 +78,34 @@ async function runOnXs(build: DeviceTestBuild, timeoutMs: number, echo: (l: stri
   return lines;
 }
 
-function moddableManifest(build: DeviceTestBuild, dir: string): string {
+/** XS heap sizes of a Moddable manifest (`creation`). */
+export interface Creation {
+  static: number;
+  chunk: { initial: number; incremental: number };
+  heap: { initial: number; incremental: number };
+  stack: number;
+}
+
+/** The simulator running every suite at once (the vectors are inlined data): room to grow. */
+const SIMULATOR_CREATION: Creation = { static: 0, chunk: { initial: 1048576, incremental: 65536 }, heap: { initial: 65536, incremental: 8192 }, stack: 4096 };
+
+/** Boards with a boards/ folder, and the mcconfig platform each builds with. */
+export const HIL_BOARDS: Record<string, string> = { esp32: 'esp32', 'esp32-nodemcu': 'esp32/nodemcu', pico_w: 'pico/pico_w' };
+
+/** The board's own XS heap sizes (boards/<board>/manifest.json): the device tests get what the agent gets. */
+export function boardCreation(repo: string, board: string): Creation {
+  if (!(board in HIL_BOARDS)) throw new Error(`unknown board ${board} (${Object.keys(HIL_BOARDS).join(', ')})`);
+  const manifest = JSON.parse(readFileSync(join(repo, 'boards', board, 'manifest.json'), 'utf8')) as { creation?: Creation };
+  if (!manifest.creation) throw new Error(`boards/${board}/manifest.json has no creation sizes`);
+  return manifest.creation;
+}
+
+function moddableManifest(build: DeviceTestBuild, dir: string, creation: Creation): string {
   mkdirSync(dir, { recursive: true });
   const manifest = {
     include: ['$(MODDABLE)/examples/manifest_base.json'],
     modules: { main: build.module.replace(/\.mjs$/, '') },
-    // Sized for the simulator running every suite (the vectors are inlined data). On a board, run a
-    // subset with --suite if memory is short.
-    creation: { static: 0, chunk: { initial: 1048576, incremental: 65536 }, heap: { initial: 65536, incremental: 8192 }, stack: 4096 },
+    creation,
   };
   const file = join(dir, 'manifest.json');
   writeFileSync(file, JSON.stringify(manifest, null, 2));
@@ -124,11 +150,11 @@ function runProcess(cmd: string, args: string[], cwd: string, timeoutMs: number,
   });
 }
 
-async function runOnSim(build: DeviceTestBuild, repo: string, timeoutMs: number, echo: (l: string) => void): Promise<string[]> {
+async function runOnSim(build: DeviceTestBuild, repo: string, creation: Creation, timeoutMs: number, echo: (l: string) => void): Promise<string[]> {
   const moddable = process.env.MODDABLE;
   if (!moddable || !existsSync(moddable)) throw new Error('--target sim needs a Moddable SDK: set $MODDABLE (see boards/simulator/README.md)');
   const dir = join(repo, 'build', 'hil', 'sim');
-  const manifest = moddableManifest(build, dir);
+  const manifest = moddableManifest(build, dir, creation);
   const NEVER = /(?!)/;
   mkdirSync(join(dir, 'out'), { recursive: true });
   const buildLines = await runProcess('mcconfig', ['-m', '-p', 'lin', '-t', 'build', '-o', join(dir, 'out'), manifest], dir, timeoutMs, echo, NEVER);
@@ -222,6 +248,7 @@ export async function main(argv: string[]): Promise<number> {
   let quiet = false;
   const only: string[] = [];
   let command = 'run';
+  let board: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -231,13 +258,14 @@ export async function main(argv: string[]): Promise<number> {
     };
     if (a === '--target') target = value();
     else if (a === '--suite') only.push(value());
+    else if (a === '--board') board = value();
     else if (a === '--timeout-ms') timeoutMs = Number(value());
     else if (a === '--baud') baud = Number(value());
     else if (a === '--json') json = true;
     else if (a === '--quiet') quiet = true;
     else if (a === 'build' || a === 'run') command = a;
     else if (a === '--help' || a === '-h') {
-      console.log('usage: hil [run|build] [--target xs|sim|serial:<port>] [--suite NAME]... [--timeout-ms N] [--baud B] [--json] [--quiet]');
+      console.log('usage: hil [run|build] [--target xs|sim|serial:<port>] [--board esp32|esp32-nodemcu|pico_w] [--suite NAME]... [--timeout-ms N] [--baud B] [--json] [--quiet]');
       return 0;
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -248,6 +276,13 @@ export async function main(argv: string[]): Promise<number> {
   // Before the build (seconds): a device path that does not exist is a typo or an unplugged board.
   if (serialPath !== null && serialPath.startsWith('/') && !existsSync(serialPath)) throw new Error(`cannot open serial port ${serialPath}: no such device`);
   const repo = resolve('.');
+  // Before the build: a board's heap sizes come from its own manifest.
+  const creation = board === null ? SIMULATOR_CREATION : boardCreation(repo, board);
+  if (command === 'build' && board === null) throw new Error(`hil build needs --board (${Object.keys(HIL_BOARDS).join(', ')}): the device tests get that board's heap sizes`);
+  if (board !== null && command === 'run' && target === 'xs') throw new Error('--board sizes a Moddable build (--target sim, or hil build): the XS engine of --target xs has its own heap');
+  // The simulator grows chunk and slot heaps as the manifest allows but has no static heap.
+  if (board !== null && target === 'sim' && creation.static > 0)
+    throw new Error(`--board ${board} uses one static heap of ${creation.static} bytes, which the simulator does not emulate: run it on the board (hil build --board ${board})`);
   const build = await buildDeviceTests(repo, join(repo, 'build', 'hil'), only.length ? only : undefined);
   // stderr, so that --json output stays one object.
   for (const s of build.skipped) console.error(`hil: suite ${s.suite} left out: ${s.reason}`);
@@ -255,16 +290,16 @@ export async function main(argv: string[]): Promise<number> {
     if (!quiet && !json) console.log(l);
   };
   if (command === 'build') {
-    const manifest = moddableManifest(build, join(repo, 'build', 'hil', 'device'));
-    console.log(`device tests: ${build.suites.length} suites, ${build.cases} cases`);
+    const manifest = moddableManifest(build, join(repo, 'build', 'hil', board!), creation);
+    console.log(`device tests: ${build.suites.length} suites, ${build.cases} cases, for ${board} (creation from boards/${board}/manifest.json)`);
     console.log(`XS script:    ${build.script}`);
     console.log(`manifest:     ${manifest}`);
-    console.log(`flash with:   mcconfig -d -m -p esp32 ${manifest}   (or -p pico/pico_w), then: hil --target serial:/dev/ttyUSB0`);
+    console.log(`flash with:   mcconfig -d -m -p ${HIL_BOARDS[board!]} ${manifest}, then: hil --target serial:/dev/ttyUSB0`);
     return 0;
   }
   let lines: string[];
   if (target === 'xs') lines = await runOnXs(build, timeoutMs, echo);
-  else if (target === 'sim') lines = await runOnSim(build, repo, timeoutMs, echo);
+  else if (target === 'sim') lines = await runOnSim(build, repo, creation, timeoutMs, echo);
   else if (target.startsWith('serial:')) lines = await runOnSerial(target.slice('serial:'.length), baud, timeoutMs, echo);
   else throw new Error(`unknown target ${target} (xs, sim or serial:<port>)`);
   const report = parseTranscript(lines, build.cases, target);
