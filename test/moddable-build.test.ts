@@ -10,6 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
+import { createServer, type Server } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -35,10 +36,42 @@ function freeUdpPort(): Promise<number> {
   });
 }
 
-test('lin: the smoke firmware builds and passes every check in the simulator', { skip: noSimulator }, async () => {
+/**
+ * The plain loopback HTTP server of the smoke firmware's HTTP check: /small
+ * answers 13 bytes; /big announces 20,000 (over the firmware's 1,024-byte
+ * buffer); /endless streams without a length until the client goes away.
+ */
+function smokeHttpServer(): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    if (req.url === '/small') res.end('smoke-http-ok');
+    else if (req.url === '/big') {
+      res.setHeader('content-length', '20000');
+      res.end('x'.repeat(20000));
+    } else if (req.url === '/endless') {
+      const piece = 'y'.repeat(512);
+      const pump = (): void => {
+        while (!res.destroyed && res.write(piece));
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      res.on('error', () => {});
+      pump();
+    } else {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  return new Promise((done) => server.listen(0, '127.0.0.1', () => done({ server, port: (server.address() as { port: number }).port })));
+}
+
+test('lin: the smoke firmware builds and passes every check in the simulator', { skip: noSimulator }, async (t) => {
   mkdirSync(outputDir, { recursive: true });
   const port = await freeUdpPort();
-  const build = await buildFirmware({ sdk: sdk!, project: root, manifest: join(root, 'test', 'moddable-smoke', 'manifest.json'), platform: 'lin', outputDir, config: { smokeUdpPort: String(port) } });
+  const http = await smokeHttpServer();
+  t.after(() => {
+    http.server.closeAllConnections();
+    http.server.close();
+  });
+  const build = await buildFirmware({ sdk: sdk!, project: root, manifest: join(root, 'test', 'moddable-smoke', 'manifest.json'), platform: 'lin', outputDir, config: { smokeUdpPort: String(port), smokeHttpPort: String(http.port) } });
   assert.ok(build.ok, `mcconfig failed:\n${build.output.slice(-4000)}`);
   assert.ok(build.simulatorLibrary, 'mc.so was produced');
   const run = await runSimulator(sdk!, build.simulatorLibrary, /SMOKE (PASS \d+|FAIL .*)\n|XS abort/);
@@ -48,6 +81,7 @@ test('lin: the smoke firmware builds and passes every check in the simulator', {
   const okLines = run.output.split('\n').filter((l) => l.startsWith('SMOKE ok ')).length;
   assert.equal(passed, okLines, 'the pass count matches the checks traced');
   assert.ok(passed >= 10, 'every adapter check ran');
+  assert.match(run.output, /SMOKE ok http: a streamed answer over the buffer is 'too-large'/, 'the HTTP check ran to its end');
 });
 
 test('an ESP32 board without a boards/ configuration fails with our message', { skip: noSdk }, async () => {

@@ -11,6 +11,7 @@ import Timer from 'timer';
 import { boardConfig } from 'platform/moddable/board-config';
 import { ModdableError } from 'platform/moddable/errors';
 import { FileFlash } from 'platform/moddable/flash/file';
+import { ModdableHttp } from 'platform/moddable/http';
 import { PreferenceKeyValue } from 'platform/moddable/preference-kv';
 import { ModdableRandom } from 'platform/moddable/random';
 import { CryptSha256 } from 'platform/moddable/sha256';
@@ -22,6 +23,10 @@ import { ModdableUdp } from 'platform/moddable/udp';
 const SMOKE_UDP_PORT = 47123;
 /** How long the UDP round trip may take before the smoke test fails. */
 const SMOKE_UDP_TIMEOUT_MS = 3000;
+/** How long the three HTTP exchanges may take together. */
+const SMOKE_HTTP_TIMEOUT_MS = 10000;
+/** The adapter's response buffer in this check: /small fits, /big and /endless do not. */
+const SMOKE_HTTP_MAX_RESPONSE_BYTES = 1024;
 
 function hex(bytes: Uint8Array): string {
   let s = '';
@@ -133,6 +138,54 @@ function udpCheck(done: (ok: boolean) => void): void {
   socket.send(ascii('ping'), '127.0.0.1', port);
 }
 
+/**
+ * ModdableHttp against the host's plain loopback server (mc/config
+ * `smokeHttpPort`): a small answer arrives whole; an answer over the buffer,
+ * announced by Content-Length (/big) or streamed without one (/endless), is
+ * an error with the HttpPort contract's code 'too-large', never a cut body.
+ */
+function httpCheck(tally: Tally, done: (ok: boolean) => void): void {
+  const port = Number((config as Record<string, unknown>).smokeHttpPort ?? 0);
+  const http = new ModdableHttp({ identity: null, trustAnchors: [], tls: false, maxResponseBytes: SMOKE_HTTP_MAX_RESPONSE_BYTES, maxInFlight: 1 });
+  const timers = new ModdableTimers();
+  let over = false;
+  const timeout = timers.set(() => {
+    over = true;
+    done(false);
+  }, SMOKE_HTTP_TIMEOUT_MS);
+  const get = (path: string, then: (error: Error | null, status: number, body: string) => void): void => {
+    http.request({ method: 'GET', host: '127.0.0.1', port, path, headers: [['host', '127.0.0.1']], body: null }, (error, response) => {
+      if (over) return;
+      let text = '';
+      if (response) for (let i = 0; i < response.body.length; i++) text += String.fromCharCode(response.body[i]!);
+      then(error, response ? response.status : 0, text);
+    });
+  };
+  const code = (e: Error | null): unknown => (e as { code?: unknown } | null)?.code;
+  // Tally.check throws on a failed check; inside the SDK's callback that must end the check instead.
+  const passes = (name: string, ok: boolean): boolean => {
+    try {
+      tally.check(name, ok);
+      return true;
+    } catch {
+      timers.clear(timeout);
+      done(false);
+      return false;
+    }
+  };
+  get('/small', (e1, status, body) => {
+    if (!passes('http: a small answer arrives whole', e1 === null && status === 200 && body === 'smoke-http-ok')) return;
+    get('/big', (e2) => {
+      if (!passes("http: an answer over the buffer by Content-Length is 'too-large'", code(e2) === 'too-large')) return;
+      get('/endless', (e3) => {
+        if (!passes("http: a streamed answer over the buffer is 'too-large'", code(e3) === 'too-large')) return;
+        timers.clear(timeout);
+        done(true);
+      });
+    });
+  });
+}
+
 export default function main(): void {
   const tally = new Tally();
   try {
@@ -147,6 +200,12 @@ export default function main(): void {
       return;
     }
     tally.check('udp echo round trip', true);
-    trace(`SMOKE PASS ${tally.passed}\n`);
+    httpCheck(tally, (httpOk) => {
+      if (!httpOk) {
+        trace('SMOKE FAIL http\n');
+        return;
+      }
+      trace(`SMOKE PASS ${tally.passed}\n`);
+    });
   });
 }

@@ -14,6 +14,8 @@ export type ModdableErrorCode =
   | 'FLASH_IO'
   /** An HTTP request or response exceeded a named bound, or was malformed. */
   | 'HTTP_LIMIT'
+  /** An HTTP answer body larger than the adapter holds: the HttpPort contract's code (src/ports.ts). */
+  | 'too-large'
   /** The network stack reported an error (DNS, TCP, TLS). */
   | 'NETWORK';
 

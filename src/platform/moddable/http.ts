@@ -7,11 +7,12 @@
 // Bounds: at most `maxInFlight` requests at once (the credentials client and
 // the uploader share this port), each collecting its response body into its
 // own preallocated buffer of `maxResponseBytes`; a larger response (by
-// Content-Length or by what arrives) is cut off and reported as HTTP_LIMIT,
-// and a request beyond `maxInFlight` is refused (HTTP_LIMIT), not queued. At
-// most `maxHeaders` response headers are kept. No deadline here: the core
-// bounds each exchange with its own timer and cancel()s it, which closes the
-// request and frees its slot.
+// Content-Length or by what arrives) is cut off and reported with the code
+// the HttpPort contract names, 'too-large' (the TUF fetcher counts it as
+// over-limit, not as a network failure). A request beyond `maxInFlight` is
+// refused (HTTP_LIMIT), not queued. At most `maxHeaders` response headers
+// are kept. No deadline here: the core bounds each exchange with its own
+// timer and cancel()s it, which closes the request and frees its slot.
 // The SDK adds `Connection: close` and, when we did not sign one,
 // `content-length`; both are outside the SigV4 signed headers.
 import { Request } from 'http';
@@ -152,14 +153,14 @@ export class ModdableHttp implements HttpPort {
           return undefined;
         }
         if (name === 'content-length' && Number(extra) > body.length) {
-          finish(new ModdableError('HTTP_LIMIT', `response body of ${Number(extra)} bytes exceeds ${body.length}`), null);
+          finish(new ModdableError('too-large', `response body of ${Number(extra)} bytes exceeds ${body.length}`), null);
           return undefined;
         }
         received.push([name, String(extra)]);
       } else if (message === Request.responseFragment) {
         const chunk = new Uint8Array(request.read(ArrayBuffer) as ArrayBuffer);
         if (length + chunk.length > body.length) {
-          finish(new ModdableError('HTTP_LIMIT', `response body exceeds ${body.length} bytes`), null);
+          finish(new ModdableError('too-large', `response body exceeds ${body.length} bytes`), null);
           return undefined;
         }
         body.set(chunk, length);
