@@ -60,6 +60,24 @@ test('serial target: reads a board console through serialport (mock binding) and
   assert.ok(!lines.includes('after end'), 'reading stops at HIL-END');
 });
 
+test('serial target: an XS abort (a heap too small for the program) ends the run at once as a named failure', async () => {
+  const { SerialPortMock } = await import('serialport');
+  const { runOnSerial } = await import('../tools/hil/cli.js');
+  SerialPortMock.binding.createPort('/dev/hil-mock-abort', { echo: false, record: false });
+  const started = Date.now();
+  const lines = await runOnSerial('/dev/hil-mock-abort', 115200, 60_000, () => {}, (path, baudRate) => {
+    const port = new SerialPortMock({ path, baudRate });
+    port.on('open', () => port.port!.emitData(Buffer.from('HIL-BEGIN\r\nok - a: x\r\nXS abort: memory full\r\nrebooting...\r\n')));
+    return port;
+  });
+  SerialPortMock.binding.reset();
+  assert.ok(Date.now() - started < 30_000, 'not left to the timeout');
+  const report = parseTranscript(lines, 2, 'serial:/dev/hil-mock-abort');
+  assert.equal(report.ok, false);
+  assert.deepEqual(report.failures, ['(engine): XS abort: memory full']);
+  assert.ok(!lines.includes('rebooting...'), 'reading stops at the abort');
+});
+
 // Needs a Moddable SDK: $MODDABLE set and its tools (mcconfig, mcsim) built, plus xvfb-run.
 // CI has no SDK, so there this test is skipped, saying why.
 const sdk = process.env.MODDABLE;

@@ -34,6 +34,14 @@ export interface HilReport {
 
 const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
 
+/** What XS prints when it gives up (a heap too small for the program, a stack overflow): the run is over. */
+export const XS_ABORT = /XS abort|memory full|stack overflow|(?:Slot|Chunk) allocation: failed/i;
+
+/** The abort as a failed case, so that the report names it instead of timing out. */
+function abortLine(line: string): string {
+  return `not ok - (engine): ${line.trim()}`;
+}
+
 /** Parses a console transcript. Lines may carry a prefix (timestamps, board log tags). */
 export function parseTranscript(lines: string[], expected: number, target: string): HilReport {
   let passed = -1;
@@ -119,15 +127,21 @@ function runProcess(cmd: string, args: string[], cwd: string, timeoutMs: number,
     const lines: string[] = [];
     const child = spawn(cmd, args, { cwd, env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let pending = '';
+    let aborted = false;
     const onData = (chunk: Buffer) => {
       pending += chunk.toString('utf8');
       let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
+      // After an abort, what the dying process still prints is not judged.
+      while (!aborted && (nl = pending.indexOf('\n')) >= 0) {
         const line = pending.slice(0, nl);
         pending = pending.slice(nl + 1);
         lines.push(line);
         echo(line);
-        if (stopOn.test(line)) stop();
+        if (XS_ABORT.test(line)) {
+          aborted = true;
+          lines.push(abortLine(line));
+          stop();
+        } else if (stopOn.test(line)) stop();
       }
     };
     const stop = () => {
@@ -234,7 +248,10 @@ export async function runOnSerial(path: string, baud: number, timeoutMs: number,
         pending = pending.slice(nl + 1);
         lines.push(line);
         echo(line);
-        if (line.endsWith('HIL-END')) finish();
+        if (XS_ABORT.test(line)) {
+          lines.push(abortLine(line));
+          finish();
+        } else if (line.endsWith('HIL-END')) finish();
       }
     });
   });
