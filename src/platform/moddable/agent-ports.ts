@@ -40,7 +40,10 @@ export function createFlash(storage: StorageConfig): FlashPort {
   return new m.FileFlash!({ path: storage.path, blockSize: storage.blockSize, blockCount: storage.blockCount });
 }
 
-/** The board's storage module, or a configuration error naming the kind its build lacks. */
+/**
+ * The board's storage module, or a configuration error naming the kind its build lacks. Callers
+ * spell the import out (`load`): test/moddable-manifest.test.ts finds module edges by that literal.
+ */
 function storageModule(kind: StorageConfig['kind'], specifier: string, load: () => unknown): FlashModule {
   if (!Modules.has(specifier)) throw new ModdableError('INVALID_CONFIG', `storage.kind "${kind}" is not built for this board (no ${specifier})`);
   return load() as FlashModule;
