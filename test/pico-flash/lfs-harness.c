@@ -299,10 +299,10 @@ static int layout(uint32_t runs, uint32_t rounds, int overlap)
 				uint32_t offset = cursor, seed = next(), j;
 				uint8_t rec[RECORD];
 				int status;
+				inLfs = 0;	/* a cut from here on is a cut in the queue */
 				if ((offset % SECTOR) + RECORD > SECTOR) offset = cursor = (offset / SECTOR + 1) * SECTOR;
 				if (offset >= region.byteLength) offset = cursor = 0;
 				if ((offset % SECTOR) == 0) {
-					inLfs = 0;
 					if (agent_flash_erase(&region, offset / SECTOR) != AGENT_FLASH_OK) break;
 					/* Records in that sector are gone by design (the ring moved on). */
 					for (j = 0; j < recordCount;)
@@ -310,7 +310,6 @@ static int layout(uint32_t runs, uint32_t rounds, int overlap)
 						else j++;
 				}
 				fill(rec, RECORD, seed);
-				inLfs = 0;
 				appends++;
 				status = agent_flash_write(&region, offset, rec, RECORD);
 				if (status == AGENT_FLASH_OK) {
